@@ -1,0 +1,82 @@
+/*
+ * QEMU-compatible CPU models and feature names, as CPUID tables.
+ *
+ * `-cpu MODEL[,+feat][,-feat][,feat=on|off]` is parsed here into the CPUID
+ * leaves a vCPU would see before the host's KVM is consulted; vmm/ then
+ * intersects the table with KVM_GET_SUPPORTED_CPUID. Names follow QEMU's
+ * target/i386/cpu.c feature-word tables.
+ */
+#ifndef KS_CPUMODEL_H
+#define KS_CPUMODEL_H
+
+#include "ks/paging.h"
+#include "ks/types.h"
+
+#define CPUID_MAX_ENTRIES 96
+
+enum cpuid_reg { CPUID_EAX, CPUID_EBX, CPUID_ECX, CPUID_EDX };
+
+struct cpuid_entry {
+    uint32_t function, index;
+    uint32_t flags; /* KVM_CPUID_FLAG_SIGNIFCANT_INDEX semantics: index matters */
+    uint32_t reg[4]; /* eax, ebx, ecx, edx */
+};
+
+struct cpuid_table {
+    unsigned n;
+    struct cpuid_entry e[CPUID_MAX_ENTRIES];
+};
+
+struct cpu_feature {
+    const char *name; /* QEMU's name, e.g. "pdpe1gb" */
+    uint32_t function, index;
+    enum cpuid_reg reg;
+    uint8_t bit;
+    const char *what; /* e.g. "1 GiB pages" */
+};
+
+struct cpu_model {
+    const char *name; /* "Haswell", "qemu64", ... */
+    const char *vendor;
+    const char *const *features; /* NULL-terminated QEMU feature names */
+};
+
+/* Feature lookup by QEMU name (aliases like "pdpe1gb"/"pdpe1g" accepted); NULL if unknown. */
+const struct cpu_feature *cpu_feature_find(const char *name);
+/* All known features, for listings. */
+const struct cpu_feature *cpu_features(unsigned *count);
+const struct cpu_model *cpu_model_find(const char *name);
+const struct cpu_model *cpu_models(unsigned *count);
+
+struct cpuid_entry *cpuid_find(struct cpuid_table *t, uint32_t function, uint32_t index);
+const struct cpuid_entry *cpuid_find_const(const struct cpuid_table *t, uint32_t function,
+                                           uint32_t index);
+bool cpuid_has(const struct cpuid_table *t, const struct cpu_feature *f);
+void cpuid_set(struct cpuid_table *t, const struct cpu_feature *f, bool on);
+
+/*
+ * A parsed -cpu argument: the model's table with the explicit +/- changes
+ * applied. (requested_on/off) list the features named explicitly, so the
+ * caller can report those the host cannot give.
+ * Models "host" and "max" produce an empty table with (host_based) set: the
+ * caller fills it from the host's KVM.
+ * Returns 0 or -EINVAL with a reason in (err).
+ */
+struct cpu_spec {
+    const struct cpu_model *model;
+    bool host_based;
+    struct cpuid_table cpuid;
+    unsigned n_on, n_off;
+    const struct cpu_feature *on[64], *off[64];
+};
+int cpu_spec_parse(const char *arg, struct cpu_spec *out, char err[KS_ERR_LEN]);
+
+/*
+ * The page-walk features (MAXPHYADDR, 1 GiB pages, AMD-compatible vendor)
+ * that KVM derives from a CPUID table (spec/paging.md §2.6, trap 2).
+ * (host_gbpages) is whether the host's KVM can give 1 GiB pages at all: on
+ * kernels >= 6.14 the effective bit is guest CPUID AND KVM's own caps.
+ */
+void cpuid_pt_cpu(const struct cpuid_table *t, bool host_gbpages, struct pt_cpu *out);
+
+#endif
