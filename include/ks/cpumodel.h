@@ -18,7 +18,7 @@ enum cpuid_reg { CPUID_EAX, CPUID_EBX, CPUID_ECX, CPUID_EDX };
 
 struct cpuid_entry {
     uint32_t function, index;
-    uint32_t flags; /* KVM_CPUID_FLAG_SIGNIFCANT_INDEX semantics: index matters */
+    uint32_t flags;  /* KVM_CPUID_FLAG_SIGNIFCANT_INDEX semantics: index matters */
     uint32_t reg[4]; /* eax, ebx, ecx, edx */
 };
 

@@ -13,11 +13,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define L1 0x1u
-#define L7 0x7u
+#define L1  0x1u
+#define L7  0x7u
 #define LX1 0x80000001u
 
-#define F(n, fn, idx, r, b, w) {n, fn, idx, CPUID_##r, b, w}
+#define F(n, fn, idx, r, b, w)                                                                     \
+    {                                                                                              \
+        n, fn, idx, CPUID_##r, b, w                                                                \
+    }
 
 /* SDM Vol. 2A, CPUID, Tables 3-10/3-11 (leaf 1), Table 3-8 (leaf 7), AMD APM Vol. 3 E.4.2. */
 static const struct cpu_feature features[] = {
@@ -191,58 +194,81 @@ static const struct cpu_feature features[] = {
 static const struct {
     const char *alias, *name;
 } aliases[] = {
-    {"xd", "nx"},           {"sse3", "pni"},        {"pclmuldq", "pclmulqdq"},
-    {"sse4-1", "sse4.1"},   {"sse4-2", "sse4.2"},   {"i64", "lm"},
-    {"ffxsr", "fxsr-opt"},  {"pdpe1g", "pdpe1gb"},
+    {"xd", "nx"},         {"sse3", "pni"}, {"pclmuldq", "pclmulqdq"}, {"sse4-1", "sse4.1"},
+    {"sse4-2", "sse4.2"}, {"i64", "lm"},   {"ffxsr", "fxsr-opt"},     {"pdpe1g", "pdpe1gb"},
 };
 
 /* Leaf-1 EDX bits that AMD mirrors in 0x80000001 EDX (QEMU CPUID_EXT2_AMD_ALIASES). */
 #define AMD_EXT2_ALIASES 0x0183f3ffu
 
-#define PPRO "fpu", "de", "pse", "tsc", "msr", "mce", "cx8", "pge", "cmov", "pat", "fxsr", "mmx", \
-             "sse", "sse2", "pae", "sep", "apic"
+#define PPRO                                                                                       \
+    "fpu", "de", "pse", "tsc", "msr", "mce", "cx8", "pge", "cmov", "pat", "fxsr", "mmx", "sse",    \
+        "sse2", "pae", "sep", "apic"
 #define CORE_1EDX PPRO, "vme", "mtrr", "clflush", "mca", "pse36"
-#define HSW_1ECX "avx", "xsave", "aes", "popcnt", "x2apic", "sse4.2", "sse4.1", "cx16", "ssse3", \
-                 "pclmulqdq", "pni", "tsc-deadline", "fma", "movbe", "pcid", "f16c", "rdrand"
+#define HSW_1ECX                                                                                   \
+    "avx", "xsave", "aes", "popcnt", "x2apic", "sse4.2", "sse4.1", "cx16", "ssse3", "pclmulqdq",   \
+        "pni", "tsc-deadline", "fma", "movbe", "pcid", "f16c", "rdrand"
 #define HSW_7EBX "fsgsbase", "bmi1", "hle", "avx2", "smep", "bmi2", "erms", "invpcid", "rtm"
-#define SKX_7EBX HSW_7EBX, "rdseed", "adx", "smap", "clwb", "avx512f", "avx512dq", "avx512bw", \
-                 "avx512cd", "avx512vl", "clflushopt"
-#define EPYC_1ECX "rdrand", "f16c", "avx", "xsave", "aes", "popcnt", "movbe", "sse4.2", "sse4.1", \
-                  "cx16", "fma", "ssse3", "monitor", "pclmulqdq", "pni"
-#define EPYC_7EBX "fsgsbase", "bmi1", "avx2", "smep", "bmi2", "rdseed", "adx", "smap", \
-                  "clflushopt", "sha-ni"
-#define EPYC_X1 "lm", "rdtscp", "pdpe1gb", "fxsr-opt", "mmxext", "nx", "syscall", "osvw", \
-                "3dnowprefetch", "misalignsse", "sse4a", "abm", "cr8legacy", "svm", "lahf-lm", \
-                "topoext"
+#define SKX_7EBX                                                                                   \
+    HSW_7EBX, "rdseed", "adx", "smap", "clwb", "avx512f", "avx512dq", "avx512bw", "avx512cd",      \
+        "avx512vl", "clflushopt"
+#define EPYC_1ECX                                                                                  \
+    "rdrand", "f16c", "avx", "xsave", "aes", "popcnt", "movbe", "sse4.2", "sse4.1", "cx16", "fma", \
+        "ssse3", "monitor", "pclmulqdq", "pni"
+#define EPYC_7EBX                                                                                  \
+    "fsgsbase", "bmi1", "avx2", "smep", "bmi2", "rdseed", "adx", "smap", "clflushopt", "sha-ni"
+#define EPYC_X1                                                                                    \
+    "lm", "rdtscp", "pdpe1gb", "fxsr-opt", "mmxext", "nx", "syscall", "osvw", "3dnowprefetch",     \
+        "misalignsse", "sse4a", "abm", "cr8legacy", "svm", "lahf-lm", "topoext"
 
-static const char *const f_qemu64[] = {CORE_1EDX, "pni", "cx16", "lm", "syscall", "nx",
-                                       "lahf-lm", "svm", NULL};
+static const char *const f_qemu64[] = {CORE_1EDX, "pni",     "cx16", "lm", "syscall",
+                                       "nx",      "lahf-lm", "svm",  NULL};
 static const char *const f_kvm64[] = {CORE_1EDX, "pni", "cx16", "lm", "syscall", "nx", NULL};
 static const char *const f_qemu32[] = {PPRO, "pni", NULL};
-static const char *const f_haswell[] = {CORE_1EDX, HSW_1ECX, HSW_7EBX, "lm", "rdtscp", "nx",
-                                        "syscall", "abm", "lahf-lm", NULL};
-static const char *const f_skl_client[] = {CORE_1EDX, HSW_1ECX, HSW_7EBX, "rdseed", "adx",
-                                           "smap", "lm", "rdtscp", "nx", "syscall", "abm",
+static const char *const f_haswell[] = {CORE_1EDX, HSW_1ECX,  HSW_7EBX, "lm",      "rdtscp",
+                                        "nx",      "syscall", "abm",    "lahf-lm", NULL};
+static const char *const f_skl_client[] = {
+    CORE_1EDX, HSW_1ECX, HSW_7EBX,  "rdseed", "adx",     "smap",          "lm",
+    "rdtscp",  "nx",     "syscall", "abm",    "lahf-lm", "3dnowprefetch", NULL};
+static const char *const f_skl_server[] = {CORE_1EDX, HSW_1ECX,        SKX_7EBX, "pku",     "lm",
+                                           "pdpe1gb", "rdtscp",        "nx",     "syscall", "abm",
                                            "lahf-lm", "3dnowprefetch", NULL};
-static const char *const f_skl_server[] = {CORE_1EDX, HSW_1ECX, SKX_7EBX, "pku", "lm",
-                                           "pdpe1gb", "rdtscp", "nx", "syscall", "abm",
-                                           "lahf-lm", "3dnowprefetch", NULL};
-static const char *const f_icl_server[] = {
-    CORE_1EDX, HSW_1ECX, SKX_7EBX, "avx512vbmi", "umip", "pku", "avx512vbmi2", "gfni", "vaes",
-    "vpclmulqdq", "avx512vnni", "avx512bitalg", "avx512-vpopcntdq", "la57", "spec-ctrl", "ssbd",
-    "lm", "pdpe1gb", "rdtscp", "nx", "syscall", "abm", "lahf-lm", "3dnowprefetch", NULL};
+static const char *const f_icl_server[] = {CORE_1EDX,
+                                           HSW_1ECX,
+                                           SKX_7EBX,
+                                           "avx512vbmi",
+                                           "umip",
+                                           "pku",
+                                           "avx512vbmi2",
+                                           "gfni",
+                                           "vaes",
+                                           "vpclmulqdq",
+                                           "avx512vnni",
+                                           "avx512bitalg",
+                                           "avx512-vpopcntdq",
+                                           "la57",
+                                           "spec-ctrl",
+                                           "ssbd",
+                                           "lm",
+                                           "pdpe1gb",
+                                           "rdtscp",
+                                           "nx",
+                                           "syscall",
+                                           "abm",
+                                           "lahf-lm",
+                                           "3dnowprefetch",
+                                           NULL};
 static const char *const f_epyc[] = {CORE_1EDX, EPYC_1ECX, EPYC_7EBX, EPYC_X1, NULL};
-static const char *const f_epyc_rome[] = {CORE_1EDX, EPYC_1ECX, EPYC_7EBX, "clwb", "umip",
-                                          "rdpid", EPYC_X1, "perfctr-core", NULL};
+static const char *const f_epyc_rome[] = {CORE_1EDX, EPYC_1ECX, EPYC_7EBX,      "clwb", "umip",
+                                          "rdpid",   EPYC_X1,   "perfctr-core", NULL};
 static const char *const f_none[] = {NULL};
 
 #define INTEL "GenuineIntel"
-#define AMD "AuthenticAMD"
+#define AMD   "AuthenticAMD"
 
 /* builtin_x86_defs[] (QEMU 7.2): vendor, family/model/stepping, level, xlevel, brand. */
 static const struct cpu_model models[] = {
-    {"qemu64", AMD, f_qemu64, 15, 107, 1, 0xd, 0x8000000a, "QEMU Virtual CPU version 2.5+",
-     false},
+    {"qemu64", AMD, f_qemu64, 15, 107, 1, 0xd, 0x8000000a, "QEMU Virtual CPU version 2.5+", false},
     {"kvm64", INTEL, f_kvm64, 15, 6, 1, 0xd, 0x80000008, "Common KVM processor", false},
     {"qemu32", INTEL, f_qemu32, 6, 6, 3, 4, 0x80000004, "QEMU Virtual CPU version 2.5+", false},
     {"Haswell", INTEL, f_haswell, 6, 60, 4, 0xd, 0x80000008, "Intel Core Processor (Haswell)",
@@ -254,8 +280,7 @@ static const struct cpu_model models[] = {
     {"Icelake-Server", INTEL, f_icl_server, 6, 134, 0, 0xd, 0x80000008,
      "Intel Xeon Processor (Icelake)", false},
     {"EPYC", AMD, f_epyc, 23, 1, 2, 0xd, 0x8000001e, "AMD EPYC Processor", false},
-    {"EPYC-Rome", AMD, f_epyc_rome, 23, 49, 0, 0xd, 0x8000001e, "AMD EPYC-Rome Processor",
-     false},
+    {"EPYC-Rome", AMD, f_epyc_rome, 23, 49, 0, 0xd, 0x8000001e, "AMD EPYC-Rome Processor", false},
     {"host", NULL, f_none, 0, 0, 0, 0, 0, NULL, true},
     {"max", NULL, f_none, 0, 0, 0, 0, 0, NULL, true},
 };
@@ -366,8 +391,8 @@ bool cpuid_has(const struct cpuid_table *t, const struct cpu_feature *f)
 
 void cpuid_set(struct cpuid_table *t, const struct cpu_feature *f, bool on)
 {
-    struct cpuid_entry *e = on ? add_entry(t, f->function, f->index)
-                               : cpuid_find(t, f->function, f->index);
+    struct cpuid_entry *e =
+        on ? add_entry(t, f->function, f->index) : cpuid_find(t, f->function, f->index);
 
     if (!e)
         return;
@@ -463,8 +488,8 @@ static void mirror_amd_aliases(struct cpuid_table *t, const struct cpu_model *m)
 
     if (strcmp(m->vendor, AMD) || !l1 || !x1)
         return;
-    x1->reg[CPUID_EDX] = (x1->reg[CPUID_EDX] & ~AMD_EXT2_ALIASES) |
-                         (l1->reg[CPUID_EDX] & AMD_EXT2_ALIASES);
+    x1->reg[CPUID_EDX] =
+        (x1->reg[CPUID_EDX] & ~AMD_EXT2_ALIASES) | (l1->reg[CPUID_EDX] & AMD_EXT2_ALIASES);
 }
 
 static void note(struct cpu_spec *s, const struct cpu_feature *f, bool on)

@@ -86,8 +86,17 @@ static void every_model_builds(void)
 {
     unsigned n;
     const struct cpu_model *m = cpu_models(&n);
-    const char *want[] = {"qemu64", "kvm64", "qemu32", "Haswell", "Skylake-Client",
-                          "Skylake-Server", "Icelake-Server", "EPYC", "EPYC-Rome", "host", "max"};
+    const char *want[] = {"qemu64",
+                          "kvm64",
+                          "qemu32",
+                          "Haswell",
+                          "Skylake-Client",
+                          "Skylake-Server",
+                          "Icelake-Server",
+                          "EPYC",
+                          "EPYC-Rome",
+                          "host",
+                          "max"};
 
     for (size_t i = 0; i < KS_ARRAY_SIZE(want); i++)
         EXPECT(cpu_model_find(want[i]) != NULL);
@@ -122,10 +131,10 @@ static void model_tables(void)
 
     parse_ok("Haswell", &s);
     e = leaf(&s, 0);
-    EXPECT_EQ(e->reg[CPUID_EBX], 0x756e6547); /* "Genu" */
-    EXPECT_EQ(e->reg[CPUID_EDX], 0x49656e69); /* "ineI" */
-    EXPECT_EQ(e->reg[CPUID_ECX], 0x6c65746e); /* "ntel" */
-    EXPECT_EQ(leaf(&s, 1)->reg[CPUID_EAX], 0x306c4); /* family 6 model 60 stepping 4 */
+    EXPECT_EQ(e->reg[CPUID_EBX], 0x756e6547);                /* "Genu" */
+    EXPECT_EQ(e->reg[CPUID_EDX], 0x49656e69);                /* "ineI" */
+    EXPECT_EQ(e->reg[CPUID_ECX], 0x6c65746e);                /* "ntel" */
+    EXPECT_EQ(leaf(&s, 1)->reg[CPUID_EAX], 0x306c4);         /* family 6 model 60 stepping 4 */
     EXPECT_EQ(leaf(&s, 0x80000008)->reg[CPUID_EAX], 0x3028); /* 40 physical, 48 linear */
     EXPECT(!has(&s, "pdpe1gb"));
     EXPECT(has(&s, "nx") && has(&s, "lm") && has(&s, "smep") && has(&s, "pcid"));
