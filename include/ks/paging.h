@@ -164,8 +164,9 @@ enum pt_mode pt_mode_of(const struct pt_ctx *c);
 const char *pt_mode_name(enum pt_mode mode);
 
 /*
- * Whether (c) is a state KVM would accept: CR0.PG needs CR0.PE, EFER.LMA
- * needs CR0.PG and CR4.PAE (kvm_is_valid_cr0, kvm_is_valid_sregs).
+ * Whether (c) is a state KVM would accept: CR0.PG needs CR0.PE; EFER.LME
+ * with CR0.PG needs CR4.PAE and EFER.LMA; EFER.LMA needs EFER.LME and CR0.PG
+ * (kvm_is_valid_cr0, kvm_is_valid_sregs).
  * Returns 0 or -EINVAL.
  */
 int pt_ctx_check(const struct pt_ctx *c);

@@ -52,11 +52,16 @@ int pt_ctx_check(const struct pt_ctx *c)
 {
     /*
      * States KVM refuses (kvm_is_valid_cr0, kvm_is_valid_sregs): paging
-     * without protection, and long mode active without paging or PAE.
+     * without protection; EFER.LME with CR0.PG (long mode) without CR4.PAE
+     * or EFER.LMA; EFER.LMA outside long mode.
      */
+    const bool lme_pg = (c->efer & X86_EFER_LME) && (c->cr0 & X86_CR0_PG);
+
     if ((c->cr0 & X86_CR0_PG) && !(c->cr0 & X86_CR0_PE))
         return -EINVAL;
-    if ((c->efer & X86_EFER_LMA) && (!(c->cr0 & X86_CR0_PG) || !(c->cr4 & X86_CR4_PAE)))
+    if (lme_pg && (!(c->cr4 & X86_CR4_PAE) || !(c->efer & X86_EFER_LMA)))
+        return -EINVAL;
+    if (!lme_pg && (c->efer & X86_EFER_LMA))
         return -EINVAL;
     return 0;
 }

@@ -39,6 +39,14 @@ static void impossible_states(void)
     ctx.cr0 = X86_CR0_PE; /* LMA without PG */
     EXPECT_EQ(pt_walk(&mem, &ctx, GVA, 0, &w), -EINVAL);
     reset();
+    ctx.efer = X86_EFER_LME; /* long mode without LMA */
+    EXPECT_EQ(pt_ctx_check(&ctx), -EINVAL);
+    ctx.efer = X86_EFER_LMA; /* LMA without LME */
+    EXPECT_EQ(pt_ctx_check(&ctx), -EINVAL);
+    ctx.cr0 = X86_CR0_PE;
+    ctx.efer = X86_EFER_LME; /* LME without paging: fine, not yet in long mode */
+    EXPECT_EQ(pt_ctx_check(&ctx), 0);
+    reset();
     EXPECT_EQ(pt_walk(&mem, &ctx, GVA, PFERR_RSVD, &w), -EINVAL);
     EXPECT_EQ(pt_walk(&mem, &ctx, GVA, PFERR_P, &w), -EINVAL);
     EXPECT_EQ(pt_ctx_check(&ctx), 0);
