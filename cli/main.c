@@ -17,6 +17,7 @@ static int cmd_help(int argc, char **argv);
 
 static const struct cli_cmd commands[] = {
     {"help", cmd_help, "list the commands"},
+    {"pt", cmd_pt, "list and lint every mapping of a memory image's page tables"},
     {"walk", cmd_walk, "translate an address through a memory image's page tables, as KVM"},
 };
 
