@@ -102,8 +102,8 @@ struct boot_result {
  * protected mode (CR0 = PE|ET, paging off), CS a flat 4 GiB execute/read
  * segment, DS/ES/FS/GS/SS flat read/write, EFLAGS = 0x2 (IF=0), GDTR pointing
  * at the boot area's GDT, IDTR 0/0, TR a 32-bit busy TSS with base 0 and
- * limit 0x67, EAX = the protocol magic, EBX = out->info. ESP is 0 (the
- * protocols leave it undefined).
+ * limit 0x67, EAX = the protocol magic, EBX = out->info. ESP (undefined by
+ * the protocols) is BOOT_AREA_LOW when the page below it is free RAM, else 0.
  */
 int boot_load(const struct gmem *m, const struct boot_request *req, struct boot_result *out,
               char err[KS_ERR_LEN]);

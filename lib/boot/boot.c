@@ -547,6 +547,13 @@ static void set_state(struct boot_ctx *c, struct x86_state *st, gpa_t entry, uin
     memset(st, 0, sizeof(*st));
     st->gpr[X86_RAX] = eax;
     st->gpr[X86_RBX] = ebx;
+    /*
+     * ESP is undefined for every protocol, but under QEMU it happens to point
+     * at the option ROM's low stack, and kernels that forget to set their own
+     * work there. Give them the free page below BOOT_AREA_LOW when there is one.
+     */
+    if (area_free_at(c, BOOT_AREA_LOW - PAGE, PAGE))
+        st->gpr[X86_RSP] = BOOT_AREA_LOW;
     st->rip = entry;
     st->rflags = 0x2; /* bit 1 is reserved-set; IF=0, VM=0 */
     st->cr0 = 0x11;   /* PE | ET (SDM Vol. 3A §2.5), PG=0 */

@@ -191,6 +191,7 @@ static void check_state(uint32_t magic)
     EXPECT_EQ(s->cr4, 0);
     EXPECT_EQ(s->efer, 0);
     EXPECT_EQ(s->rflags, 2);
+    EXPECT_EQ(s->gpr[X86_RSP], BOOT_AREA_LOW);
     EXPECT_EQ(s->seg[X86_SEG_CS].selector, BOOT_CS_SELECTOR);
     EXPECT_EQ(s->seg[X86_SEG_CS].type, 0xb);
     EXPECT_EQ(s->seg[X86_SEG_CS].db, 1);
@@ -494,6 +495,11 @@ static void area_moves_high(void)
     EXPECT_EQ(res.state.gdt.base, res.area);
     EXPECT_EQ(rd64(res.area + 8), 0x00cf9b000000ffffULL);
     EXPECT_EQ(low_ram[0x8000], 0x90);
+    EXPECT_EQ(res.state.gpr[X86_RSP], BOOT_AREA_LOW); /* the page below is still free */
+    /* A kernel right below 0x8000 takes that stack page away. */
+    r.flat_load = r.flat_entry = 0x7f00;
+    EXPECT_EQ(load(&r), 0);
+    EXPECT_EQ(res.state.gpr[X86_RSP], 0);
 }
 
 /* One region spanning the hole (a gmem like a QEMU dump): still reported reserved. */
