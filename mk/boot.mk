@@ -37,3 +37,20 @@ $(eval $(call guest_elf,seed,seed,elf64,elf_x86_64))
 $(eval $(call guest_elf,seed-2m,seed,elf64,elf_x86_64))
 $(eval $(call guest_bin,mb1-aout,mb1-aout))
 $(eval $(call guest_bin,flat,flat))
+
+# Malformed kernels for the rejection tests: guests/bad/bad.asm with one BAD_* define each.
+define guest_bad
+$(GUEST_DIR)/bad-$(1).elf: guests/bad/bad.asm
+	@mkdir -p $$(dir $$@)
+	@[ "$(V)" = 1 ] || echo "  GUEST   $$@"
+	$(Q)$(NASM) -f bin $(2) -o $$@ $$<
+GUEST_TARGETS += $(GUEST_DIR)/bad-$(1).elf
+endef
+
+$(eval $(call guest_bad,good,))
+$(eval $(call guest_bad,overlap,-DBAD_OVERLAP))
+$(eval $(call guest_bad,entry,-DBAD_ENTRY))
+$(eval $(call guest_bad,checksum,-DBAD_CHECKSUM))
+$(eval $(call guest_bad,huge,-DBAD_HUGE))
+$(eval $(call guest_bad,phnum,-DBAD_PHNUM))
+$(eval $(call guest_bad,hole,-DBAD_HOLE))
