@@ -191,7 +191,7 @@ void elfcore_close(struct elfcore *core);
 /*
  * Fill (snap) from the notes of CPU (cpu) (index into core->cpu). Sets
  * SNAP_HAVE_GPRS, and with a QEMU note SNAP_HAVE_SREGS|SNAP_HAVE_CRS|
- * SNAP_HAVE_CPL (CPL = CS selector RPL), plus an inferred EFER (LMA|LME from
+ * SNAP_HAVE_CPL (CPL = SS.DPL in protected mode), plus an inferred EFER (LMA|LME from
  * e_machine EM_X86_64 or CS.L; SNAP_EFER_INFERRED). Does not touch snap->mem.
  * Returns 0 or -ENOENT (no such CPU / no register notes).
  */
