@@ -179,7 +179,7 @@ static int deliver_protected(const struct snapshot *snap, struct diag_report *r,
     bool ia32e = r->ctx.efer & X86_EFER_LMA;
     unsigned v = e->info.vector, esz = ia32e ? 16 : 8;
     uint32_t ext = software ? 0 : 1;
-    uint32_t idt_ec = v * 8 + 2 + ext; /* SDM §6.13: IDT flag, EXT for external events */
+    uint32_t idt_ec = v * 8 + 2 + ext; /* SDM Vol. 3A 6.13: IDT flag, EXT for external events */
     const struct x86_dtable *idt = &r->s.idt;
     uint8_t g[16] = {0}, d[8];
     uint64_t lo, hi, off;
@@ -221,7 +221,7 @@ static int deliver_protected(const struct snapshot *snap, struct diag_report *r,
     }
     if (software && dpl < r->cpl) {
         fail(f, X86_GP, idt_ec, "idt-gate",
-             "INT %u at CPL %u needs gate DPL >= %u, but gate %u has DPL %u (SDM §6.12.1.1)", v,
+             "INT %u at CPL %u needs gate DPL >= %u, but gate %u has DPL %u (SDM Vol. 3A 6.12.1.1)", v,
              r->cpl, r->cpl, v, dpl);
         return 1;
     }
@@ -406,7 +406,7 @@ void diag_deliver(const struct snapshot *snap, struct diag_report *r, bool softw
                 snprintf(n->raised_by, sizeof(n->raised_by), "while delivering #DF");
                 snprintf(n->delivery, sizeof(n->delivery),
                          "not delivered: a fault while delivering #DF shuts the CPU down "
-                         "(triple fault, SDM §6.15 interrupt 8)");
+                         "(triple fault, SDM Vol. 3A 6.15 interrupt 8)");
             }
             r->triple_fault = true;
             return;

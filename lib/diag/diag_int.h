@@ -38,6 +38,7 @@ struct diag_report {
     uint32_t internal_suberror;
     struct pt_ctx ctx;
     enum x86_cpu_mode mode;
+    gva_t rip_linear; /* CS.base + RIP */
     char source[128];
     char where[128]; /* "0x133025 <kernel_start+0x25>" */
 

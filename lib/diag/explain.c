@@ -176,13 +176,38 @@ static bool check_access(const struct snapshot *snap, struct diag_report *r,
     return false;
 }
 
+/* What the registers say when there is no memory to walk. */
+static void registers_only(const struct snapshot *snap, struct diag_report *r)
+{
+    const struct x86_state *s = &r->s;
+    enum pt_mode pm = pt_mode_of(&r->ctx);
+    unsigned esz = (s->efer & X86_EFER_LMA) ? 16 : 8;
+
+    diag_note(r, "no guest memory given: the page walk cannot be checked; from the registers "
+                 "alone:");
+    diag_note(r, "%s paging%s, CR3=0x%llx; the CPU is in %s at RIP 0x%llx, CPL %u",
+              pm == PT_MODE_NONE ? "no" : pt_mode_name(pm),
+              (snap->have & SNAP_EFER_INFERRED) ? " (EFER inferred from the mode)" : "",
+              (unsigned long long)s->cr3, x86_cpu_mode_name(r->mode),
+              (unsigned long long)s->rip, r->cpl);
+    if ((s->cr0 & X86_CR0_PE) && s->idt.limit < 14 * esz + esz - 1)
+        diag_note(r, "IDTR limit 0x%x: no usable IDT, so any exception here escalates through "
+                     "#GP and #DF to a triple fault",
+                  s->idt.limit);
+    if (r->event == SNAP_EV_INTERNAL_ERROR && r->internal_suberror == 1)
+        diag_note(r, "emulation failure at RIP: if KVM's fetch walk of 0x%llx failed (e.g. a "
+                     "reserved bit in a page-table entry), it had no bytes to emulate; give "
+                     "--memory or --dump so that the walk from CR3 0x%llx can be checked",
+                  (unsigned long long)r->rip_linear, (unsigned long long)s->cr3);
+}
+
 /* Find the first exception from the instruction at RIP (spec §5.6: how KVM's emulator sees it). */
 static void infer_first(const struct snapshot *snap, struct diag_report *r, bool *software)
 {
     char what[DIAG_TEXT];
 
     if (!(snap->have & SNAP_HAVE_MEM)) {
-        diag_note(r, "no guest memory given: the page walk cannot be checked");
+        registers_only(snap, r);
         return;
     }
     if (r->fetch_rc < 0 && r->fetch_rc != -ENODATA && r->fetch_rc != -EILSEQ) {
@@ -193,7 +218,7 @@ static void infer_first(const struct snapshot *snap, struct diag_report *r, bool
     if (r->fetch.fault) {
         snprintf(what, sizeof(what), "fetching the instruction at 0x%llx%s",
                  (unsigned long long)r->fetch.walk.gva,
-                 r->fetch.walk.gva != r->insn.linear && r->fetch.len
+                 r->fetch.walk.gva != r->rip_linear && r->fetch.len
                      ? " (its second page)" : "");
         raise_pf(r, &r->fetch.walk, false, what);
         return;
@@ -203,7 +228,7 @@ static void infer_first(const struct snapshot *snap, struct diag_report *r, bool
         diag_set_cause(&r->cause, "fetch-mmio",
                        "RIP 0x%llx translates to GPA 0x%llx, which is not guest RAM: KVM cannot "
                        "execute from there (emulation failure)",
-                       (unsigned long long)r->insn.linear,
+                       (unsigned long long)r->rip_linear,
                        (unsigned long long)r->fetch.unbacked_gpa);
         return;
     }
@@ -214,7 +239,7 @@ static void infer_first(const struct snapshot *snap, struct diag_report *r, bool
                            "the bytes at RIP are not a valid instruction in %s",
                            x86_cpu_mode_name(r->mode));
             snprintf(e->raised_by, sizeof(e->raised_by), "decoding the bytes at 0x%llx",
-                     (unsigned long long)r->insn.linear);
+                     (unsigned long long)r->rip_linear);
         }
         return;
     }
@@ -232,6 +257,15 @@ static void infer_first(const struct snapshot *snap, struct diag_report *r, bool
     for (unsigned i = 0; i < r->insn.n_acc; i++)
         if (check_access(snap, r, &r->insn.acc[i]))
             return;
+    if (!strcmp(r->insn.mnemonic, "ud2") || !strcmp(r->insn.mnemonic, "ud1") ||
+        !strcmp(r->insn.mnemonic, "ud0")) {
+        /* A deliberate #UD (BUG()-style): not a cause in itself, its delivery may be. */
+        struct diag_exc *e = diag_push_exc(r, X86_UD, false, 0, false, 0);
+        if (e)
+            snprintf(e->raised_by, sizeof(e->raised_by), "`%s` (raises #UD on purpose)",
+                     r->insn.intel);
+        return;
+    }
     if (r->insn.is_int) {
         struct diag_exc *e = diag_push_exc(r, r->insn.int_vector, false, 0, false, 0);
         if (e) {
@@ -262,7 +296,7 @@ static void use_known(const struct snapshot *snap, struct diag_report *r)
         /* The walk the fault came from: its access bits are in the error code. */
         uint32_t access = k->error_code & (PFERR_W | PFERR_U);
 
-        if (k->cr2 == r->insn.linear || (k->error_code & PFERR_F))
+        if (k->cr2 == r->rip_linear || (k->error_code & PFERR_F))
             access |= PFERR_F;
         if (pt_walk(snap->mem, &r->ctx, k->cr2, access, &w) == 0 && w.fault) {
             e->has_walk = true;
@@ -292,6 +326,7 @@ static void pick_causes(struct diag_report *r)
         return;
     r->has_cause = true;
     r->cause = r->exc[i].why;
+    r->has_secondary = false;
     if (r->exc[i].has_walk) {
         r->walk = r->exc[i].walk;
         r->has_walk = true;
@@ -309,6 +344,9 @@ static void pick_causes(struct diag_report *r)
             return;
         }
     }
+    /* A state problem found by diag_check_state() (e.g. cr-unsupported) comes second. */
+    if (r->secondary.id[0] && strcmp(r->secondary.id, r->cause.id))
+        r->has_secondary = true;
 }
 
 int diag_explain(const struct snapshot *snap, struct diag_report **out)
@@ -328,6 +366,9 @@ int diag_explain(const struct snapshot *snap, struct diag_report **out)
     snprintf(r->source, sizeof(r->source), "%s", snap->source);
     snapshot_pt_ctx(snap, &r->ctx);
     r->mode = x86_cpu_mode_of(&r->s);
+    r->rip_linear = x86_mode_is_64(r->mode)
+                        ? r->s.rip
+                        : (r->s.seg[X86_SEG_CS].base + r->s.rip) & 0xffffffffull;
     if (snap->have & SNAP_HAVE_CPL)
         r->cpl = snap->cpl;
     else
@@ -355,6 +396,12 @@ int diag_explain(const struct snapshot *snap, struct diag_report **out)
             diag_deliver(snap, r, software);
     }
     pick_causes(r);
+    if (snap->event == SNAP_EV_INTERNAL_ERROR && r->fetch.fault)
+        diag_note(r, "KVM exited with an internal error instead of injecting this #PF: it was "
+                     "only skipping the instruction (EMULTYPE_SKIP: a nested EPT_MISCONFIG "
+                     "fast-MMIO exit, or SVM without next_rip), found no bytes at RIP and gave "
+                     "up; the hardware walker had accepted the same tables "
+                     "(spec/paging.md 5.6)");
     if (snap->event == SNAP_EV_TRIPLE_FAULT && r->n_exc > 0 && !r->triple_fault)
         diag_note(r, "the replay does not end in a triple fault although the guest shut down: "
                      "the chain above is incomplete");

@@ -4,6 +4,7 @@
  */
 #include "diag_int.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>

@@ -42,12 +42,12 @@ static void check_control(const struct snapshot *snap, struct diag_report *r)
         return;
     if (pg && !pe)
         cr_invalid(r, "%s", "CR0.PG=1 with CR0.PE=0: paging without protected mode is invalid "
-                            "(MOV CR0 raises #GP, SDM Vol. 3A §2.5)");
+                            "(MOV CR0 raises #GP, SDM Vol. 3A 2.5)");
     if ((s->cr0 & KS_BIT(29)) && !(s->cr0 & KS_BIT(30)))
-        cr_invalid(r, "%s", "CR0.NW=1 with CR0.CD=0 is invalid (#GP, SDM Vol. 3A §2.5)");
+        cr_invalid(r, "%s", "CR0.NW=1 with CR0.CD=0 is invalid (#GP, SDM Vol. 3A 2.5)");
     if (lma && !pae)
         cr_invalid(r, "%s", "EFER.LMA=1 with CR4.PAE=0: IA-32e mode requires PAE paging "
-                            "(SDM Vol. 3A §9.8.5)");
+                            "(SDM Vol. 3A 9.8.5)");
     if (efer_known && lma != (lme && pg))
         cr_invalid(r, "%s", "EFER.LMA does not equal EFER.LME && CR0.PG (KVM rejects such "
                             "state in KVM_SET_SREGS)");
@@ -82,25 +82,33 @@ static void check_segments(struct diag_report *r)
                                          X86_SEG_ES, X86_SEG_FS, X86_SEG_GS};
     static const char *const names[] = {"ES", "CS", "SS", "DS", "FS", "GS", "LDTR", "TR"};
     const struct x86_state *s = &r->s;
+    char list[128] = "";
+    size_t used = 0;
+    bool cs_bad = false;
 
     if (!(s->cr0 & X86_CR0_PE))
         return;
     for (unsigned i = 0; i < KS_ARRAY_SIZE(regs); i++) {
-        const struct x86_seg *g = &s->seg[regs[i]];
-        uint16_t sel = g->selector;
+        uint16_t sel = s->seg[regs[i]].selector;
 
-        if ((sel & ~3u) == 0 || (sel & 4))
+        if ((sel & ~3u) == 0 || (sel & 4) || (sel & ~7u) + 7u <= s->gdt.limit)
             continue;
-        if ((sel & ~7u) + 7u > s->gdt.limit)
-            diag_note(r, "bad-selector: %s=0x%x lies beyond the GDT limit 0x%x (GDT at 0x%llx): "
-                         "the cached descriptor still works, but any reload of %s, including "
-                         "the CS load of exception delivery, raises #GP(0x%x)",
-                      names[regs[i]], sel, s->gdt.limit, (unsigned long long)s->gdt.base,
-                      names[regs[i]], sel & 0xfffc);
+        cs_bad |= regs[i] == X86_SEG_CS;
+        if (used < sizeof(list))
+            used += (size_t)snprintf(list + used, sizeof(list) - used, "%s%s=0x%x",
+                                     used ? ", " : "", names[regs[i]], sel);
     }
+    if (used)
+        diag_note(r, "bad-selector: %s lie%s beyond the GDT limit 0x%x (GDT at 0x%llx, %u "
+                     "descriptors): the cached descriptors still work, but reloading them raises "
+                     "#GP(selector)%s",
+                  list, strchr(list, ',') ? "" : "s", s->gdt.limit,
+                  (unsigned long long)s->gdt.base, (s->gdt.limit + 1) / 8,
+                  cs_bad ? "; the GDT in use is probably the boot loader's, not the kernel's"
+                         : "");
     if (r->mode == X86_MODE_LONG64 && s->seg[X86_SEG_CS].db)
         diag_note(r, "gdt-descriptor: CS has L=1 and D=1, a combination reserved in IA-32e "
-                     "mode (SDM Vol. 3A §5.2.1)");
+                     "mode (SDM Vol. 3A 5.2.1)");
 }
 
 void diag_check_state(const struct snapshot *snap, struct diag_report *r)
