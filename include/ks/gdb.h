@@ -25,6 +25,7 @@
 #include "ks/rsp.h"
 #include "ks/snapshot.h"
 #include "ks/strbuf.h"
+#include "ks/vmm.h"
 #include "ks/x86.h"
 
 #define GDB_NUM_REGS 66
@@ -192,5 +193,41 @@ long gdb_gva_rw(const struct gmem *m, const struct pt_ctx *c, gva_t va, void *bu
  * message in (out)).
  */
 int gdb_monitor(const struct snapshot *snap, const char *cmd, struct strbuf *out);
+
+/*
+ * The live target (vmm/gdb_kvm.c): `kvmscope run --gdb`.
+ */
+
+/*
+ * Listen on "[HOST:]PORT" (HOST defaults to 127.0.0.1; PORT 0 picks a free
+ * one). Returns 0 with the socket in (*fd) and the bound port in (*port),
+ * or -errno with (err) filled.
+ */
+int gdb_kvm_listen(const char *spec, int *fd, unsigned *port, char err[KS_ERR_LEN]);
+
+struct gdb_kvm_opts {
+    int listen_fd;      /* from gdb_kvm_listen() */
+    bool wait;          /* -S: wait for GDB before the first instruction */
+    bool wait_on_crash; /* a crash with no GDB attached waits for one to inspect it */
+    unsigned timeout_ms; /* guest run time while no GDB is attached; 0 = none */
+};
+
+struct gdb_kvm_result {
+    struct vmm_exit exit; /* how the guest ended (or VMM_OUT_TIMEOUT) */
+    bool killed;          /* GDB sent 'k' */
+    bool attached;        /* a GDB was attached at some point */
+};
+
+/*
+ * Run the guest with the stub: GDB may attach at any time (or, with
+ * (o->wait), before the first instruction); Ctrl-C stops the guest; a
+ * crash (triple fault, internal error, failed entry) stops it with
+ * SIGSEGV (T0b) and the state stays inspectable. A detach or a dropped
+ * connection removes every breakpoint and lets the guest run on.
+ * Returns 0 when the guest ended, GDB killed it or the timeout passed
+ * (see (res)), or -errno on a host failure with (err) filled.
+ */
+int gdb_kvm_run(struct vmm *vm, const struct gdb_kvm_opts *o, struct gdb_kvm_result *res,
+                char err[KS_ERR_LEN]);
 
 #endif
