@@ -528,6 +528,13 @@ static int do_resume(struct gdb_kvm *k)
                                        .addr = w->addr};
                 return gdb_server_stopped(&k->srv, &st);
             }
+            /* The next instruction may carry a breakpoint of its own. */
+            w = exec_bp_at(k, vmm_rip(k->vm));
+            if (w) {
+                st.reason = w->type == GDB_BP_SW ? GDB_STOP_SWBREAK : GDB_STOP_HWBREAK;
+                set_debug(k, 0, false);
+                return gdb_server_stopped(&k->srv, &st);
+            }
         }
     }
     if (!k->resume_step) {

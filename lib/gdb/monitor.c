@@ -61,7 +61,7 @@ static int cmd_walk(const struct snapshot *snap, const char *arg, struct strbuf 
     for (unsigned i = 0; i < w.nlevels; i++) {
         const struct pt_level *lv = &w.lv[i];
 
-        sb_printf(out, "  %-7s [%3u] @%#" PRIx64 " = %#018" PRIx64 "  %s%s",
+        sb_printf(out, "  %-7s [%3u] @%#" PRIx64 " = 0x%016" PRIx64 "  %s%s",
                   level_name(w.mode, lv->level), lv->index, lv->entry_gpa, lv->entry,
                   verdict_name(lv->verdict), lv->leaf ? " (leaf)" : "");
         if (lv->verdict == PT_RESERVED || lv->leaf) {
@@ -74,8 +74,8 @@ static int cmd_walk(const struct snapshot *snap, const char *arg, struct strbuf 
         char flags[64];
 
         pt_pferr_str(w.error_code, flags, sizeof(flags));
-        sb_printf(out, "  => #PF error code %#x (%s) at level %d\n", w.error_code, flags,
-                  w.fault_level);
+        sb_printf(out, "  => #PF error code %#x (%s) at level %d\n", w.error_code,
+                  (w.error_code & PFERR_P) ? flags : "not present", w.fault_level);
         if (w.perm_why) {
             pt_perm_reason(&c, &w, why, sizeof(why));
             sb_printf(out, "     %s\n", why);
@@ -206,6 +206,9 @@ static int cmd_cpuid(const struct snapshot *snap, struct strbuf *out)
     for (unsigned i = 0; i < snap->cpuid.n; i++) {
         const struct cpuid_entry *e = &snap->cpuid.e[i];
 
+        /* Empty leaves say nothing; leave them out as `cpuid -r` users expect. */
+        if (!(e->reg[0] | e->reg[1] | e->reg[2] | e->reg[3]))
+            continue;
         sb_printf(out, "%08x %5u  %08x %08x %08x %08x\n", e->function, e->index,
                   e->reg[CPUID_EAX], e->reg[CPUID_EBX], e->reg[CPUID_ECX], e->reg[CPUID_EDX]);
     }
