@@ -1,0 +1,223 @@
+/*
+ * Differential test of the page-walk model (lib/paging) against this host's
+ * real KVM (docs/difftest.md). The generator tests need no KVM; the KVM
+ * cases SKIP without /dev/kvm.
+ *
+ * Environment: DIFFTEST_N (cases per CPU, default 300), DIFFTEST_SEED
+ * (default: a fixed seed; "random" = from the clock), DIFFTEST_FIRST (first
+ * case index, to replay one case), DIFFTEST_CPUS (';'-separated -cpu specs),
+ * DIFFTEST_SUMMARY=1 (print the per-outcome table), DIFFTEST_GUEST.
+ */
+#include "harness.h"
+
+#include "difftest/abi.h"
+#include "difftest/gen.h"
+#include "difftest/run.h"
+
+#include <errno.h>
+#include <time.h>
+#include <unistd.h>
+
+#define DEFAULT_SEED 0x6b766d73636f7065ULL /* "kvmscope" */
+
+static const struct dt_gen_cfg test_cfg = {
+    .cpu = {.maxphyaddr = 48, .gbpages = false, .amd = true},
+    .cr0_base = X86_CR0_PE | X86_CR0_PG,
+    .efer_base = X86_EFER_LME | X86_EFER_LMA,
+    .nx = true,
+    .cr4_extra = X86_CR4_SMEP | X86_CR4_SMAP,
+};
+
+static uint64_t env_u64(const char *name, uint64_t dflt)
+{
+    const char *v = getenv(name);
+    char *end;
+    uint64_t x;
+
+    if (!v || !*v)
+        return dflt;
+    errno = 0;
+    x = strtoull(v, &end, 0);
+    if (errno || *end) {
+        fprintf(stderr, "test_difftest: bad %s=%s (want a number)\n", name, v);
+        exit(2);
+    }
+    return x;
+}
+
+static uint64_t run_seed(void)
+{
+    const char *v = getenv("DIFFTEST_SEED");
+
+    if (v && !strcmp(v, "random"))
+        return (uint64_t)time(NULL) * 0x9e3779b97f4a7c15ULL ^ (uint64_t)getpid();
+    return env_u64("DIFFTEST_SEED", DEFAULT_SEED);
+}
+
+static void gen_is_deterministic(void)
+{
+    struct dt_case a, b, c;
+
+    dt_gen_case(&test_cfg, 42, 7, &a);
+    dt_gen_case(&test_cfg, 42, 7, &b);
+    dt_gen_case(&test_cfg, 42, 8, &c);
+    EXPECT(!memcmp(&a, &b, sizeof(a)));
+    EXPECT(memcmp(&a.ent, &c.ent, sizeof(a.ent)) || a.gva != c.gva);
+}
+
+/* Every case stays inside the contract the guest and the harness mapping rely on. */
+static void gen_respects_layout(void)
+{
+    for (uint64_t i = 0; i < 20000; i++) {
+        struct dt_case c;
+        dt_gen_case(&test_cfg, DEFAULT_SEED, i, &c);
+        gva_t top = c.gva >> 47;
+        bool ok = (top == 0 || top == 0x1ffff) && ((c.gva >> 39) & 511) != 0 && !(c.gva & 7);
+        ok &= (c.cr3 & ~0x18ULL) >= DT_PML4_POOL && (c.cr3 & ~0x18ULL) < DT_TABLE_POOL;
+        ok &= (c.cr4 & ~(X86_CR4_PAE | test_cfg.cr4_extra)) == 0 && (c.cr4 & X86_CR4_PAE);
+        ok &= (c.efer & ~(test_cfg.efer_base | X86_EFER_NXE)) == 0;
+        ok &= c.kind <= DT_FETCH;
+        for (unsigned l = 0; l < 4; l++) {
+            ok &= c.ent[l].level == 4 - (int)l;
+            ok &= l == 0 ? c.ent[l].gpa >= DT_PML4_POOL && c.ent[l].gpa < DT_TABLE_POOL
+                         : c.ent[l].gpa >= DT_TABLE_POOL && c.ent[l].gpa < DT_TABLE_POOL_END;
+        }
+        if (!ok) {
+            EXPECT(ok);
+            printf("  case %" PRIu64 " gva 0x%" PRIx64 " cr3 0x%" PRIx64 "\n", i, c.gva, c.cr3);
+            return;
+        }
+    }
+}
+
+static void pattern_encodes_gpa(void)
+{
+    uint64_t p = dt_pattern(0x12345678a8ULL);
+
+    EXPECT_EQ(p & 0xff, 0xb8);                    /* mov eax, imm32 */
+    EXPECT_EQ((p >> 8) & 0xffffffffULL, 0x345678a8); /* imm32 = GPA[31:0] */
+    EXPECT_EQ((p >> 40) & 0xff, 0xc3);            /* ret */
+    EXPECT_EQ((p >> 48) & 0xff, 0x12);
+    EXPECT(dt_pattern(0x800000) != dt_pattern(0x800008));
+}
+
+/*
+ * The generated cases, walked by the model on a private copy of their
+ * entries, reach every outcome the difftest is meant to cover: both leaf
+ * sizes, A/D updates, not-present and reserved at every level, each
+ * reserved-bit reason and each permission rule.
+ */
+static void gen_covers_model_outcomes(void)
+{
+    static uint8_t ram[DT_TABLE_POOL_END];
+    struct gmem m;
+    unsigned np[5] = {0}, rsvd[5] = {0}, rsvd_why = 0, perm_why = 0, unbacked = 0;
+    unsigned leaf4k = 0, leaf2m = 0, ad = 0;
+
+    gmem_init(&m);
+    EXPECT_EQ(gmem_add(&m, 0, sizeof(ram), ram, true), 0);
+    for (uint64_t i = 0; i < 20000; i++) {
+        struct dt_case c;
+        struct pt_ctx ctx;
+        struct pt_walk w;
+
+        dt_gen_case(&test_cfg, DEFAULT_SEED, i, &c);
+        for (unsigned l = 0; l < 4; l++)
+            memcpy(ram + c.ent[l].gpa, &c.ent[l].val, 8);
+        dt_case_ctx(&c, &test_cfg.cpu, &ctx);
+        if (pt_walk(&m, &ctx, c.gva, dt_case_access(&c), &w)) {
+            EXPECT(!"pt_walk failed");
+            return;
+        }
+        for (unsigned l = 0; l < w.nlevels; l++) {
+            if (w.lv[l].verdict == PT_RESERVED)
+                rsvd_why |= w.lv[l].rsvd_why;
+            unbacked += w.lv[l].verdict == PT_UNBACKED;
+        }
+        if (!w.fault) {
+            leaf4k += w.page_size == 0x1000;
+            leaf2m += w.page_size == 0x200000;
+            ad += w.n_ad != 0;
+        } else if (w.error_code & PFERR_RSVD) {
+            rsvd[w.fault_level]++;
+        } else if (w.error_code & PFERR_P) {
+            perm_why |= w.perm_why;
+        } else if (w.fault_level >= 1 && w.fault_level <= 4) {
+            np[w.fault_level]++;
+        }
+    }
+    EXPECT(leaf4k > 500 && leaf2m > 500 && ad > 500);
+    for (int l = 1; l <= 4; l++) {
+        EXPECT(np[l] > 20);
+        EXPECT(rsvd[l] > 20);
+    }
+    EXPECT(unbacked > 20);
+    EXPECT_EQ(rsvd_why & (PT_RSVD_MAXPHYADDR | PT_RSVD_NX | PT_RSVD_GBPAGES | PT_RSVD_PS_TOP |
+                          PT_RSVD_LARGE_PAGE | PT_RSVD_AMD_BIT8),
+              PT_RSVD_MAXPHYADDR | PT_RSVD_NX | PT_RSVD_GBPAGES | PT_RSVD_PS_TOP |
+                  PT_RSVD_LARGE_PAGE | PT_RSVD_AMD_BIT8);
+    EXPECT_EQ(perm_why & (PT_PERM_WRITE | PT_PERM_USER | PT_PERM_NX | PT_PERM_SMEP | PT_PERM_SMAP),
+              PT_PERM_WRITE | PT_PERM_USER | PT_PERM_NX | PT_PERM_SMEP | PT_PERM_SMAP);
+}
+
+static void run_one_cpu(const char *cpu, uint64_t seed, uint64_t first, uint64_t n, bool summary)
+{
+    char guest[512], err[KS_ERR_LEN] = "";
+    const char *g = getenv("DIFFTEST_GUEST");
+    const char *bdir = getenv("BUILD");
+    struct dt_stats st;
+    struct dt_run_cfg cfg = {.seed = seed, .first = first, .count = n, .cpu = cpu,
+                             .max_dumps = 10, .out = stdout};
+    int rc;
+
+    if (access("/dev/kvm", R_OK | W_OK))
+        SKIP("no usable /dev/kvm");
+    snprintf(guest, sizeof(guest), "%s/guests/difftest/difftest.bin", bdir ? bdir : "build");
+    cfg.guest = g ? g : guest;
+    printf("  difftest: SEED=0x%" PRIx64 " cases %" PRIu64 "..%" PRIu64 " cpu %s\n", seed, first,
+           first + n - 1, cpu ? cpu : "(default)");
+    rc = dt_run(&cfg, &st, err);
+    if (rc == -ENODEV)
+        SKIP("%s", err);
+    if (rc)
+        printf("  difftest: %s\n", err);
+    EXPECT_EQ(rc, 0);
+    if (summary || st.disagree)
+        dt_print_stats(stdout, &st);
+    EXPECT_EQ(st.cases, n);
+    EXPECT_EQ(st.disagree, 0);
+}
+
+static uint64_t g_seed, g_first, g_n;
+static bool g_summary;
+
+static void kvm_agrees_with_model(void)
+{
+    const char *cpus = getenv("DIFFTEST_CPUS");
+    char buf[512], *save = NULL;
+
+    if (!cpus || !*cpus) {
+        run_one_cpu(NULL, g_seed, g_first, g_n, g_summary);
+        return;
+    }
+    snprintf(buf, sizeof(buf), "%s", cpus);
+    for (char *cpu = strtok_r(buf, ";", &save); cpu; cpu = strtok_r(NULL, ";", &save)) {
+        run_one_cpu(cpu, g_seed, g_first, g_n, g_summary);
+        if (t_case_skipped)
+            return;
+    }
+}
+
+int main(void)
+{
+    g_seed = run_seed();
+    g_first = env_u64("DIFFTEST_FIRST", 0);
+    g_n = env_u64("DIFFTEST_N", 300);
+    g_summary = env_u64("DIFFTEST_SUMMARY", 0) != 0;
+    RUN(gen_is_deterministic);
+    RUN(gen_respects_layout);
+    RUN(pattern_encodes_gpa);
+    RUN(gen_covers_model_outcomes);
+    RUN(kvm_agrees_with_model);
+    return t_done();
+}
