@@ -6,7 +6,8 @@
  * Environment: DIFFTEST_N (cases per CPU, default 300), DIFFTEST_SEED
  * (default: a fixed seed; "random" = from the clock), DIFFTEST_FIRST (first
  * case index, to replay one case), DIFFTEST_CPUS (';'-separated -cpu specs),
- * DIFFTEST_SUMMARY=1 (print the per-outcome table), DIFFTEST_GUEST.
+ * DIFFTEST_SUMMARY=1 (print the per-outcome table), DIFFTEST_GUEST, DIFFTEST_SLOT256=1
+ * (also put CPL3 accesses in PML4 slot 256, to show the PVM divergence).
  */
 #include "harness.h"
 
@@ -19,6 +20,9 @@
 #include <unistd.h>
 
 #define DEFAULT_SEED 0x6b766d73636f7065ULL /* "kvmscope" */
+
+static uint64_t g_seed, g_first, g_n;
+static bool g_summary, g_slot256;
 
 static const struct dt_gen_cfg test_cfg = {
     .cpu = {.maxphyaddr = 48, .gbpages = false, .amd = true},
@@ -167,7 +171,7 @@ static void run_one_cpu(const char *cpu, uint64_t seed, uint64_t first, uint64_t
     const char *bdir = getenv("BUILD");
     struct dt_stats st;
     struct dt_run_cfg cfg = {.seed = seed, .first = first, .count = n, .cpu = cpu,
-                             .max_dumps = 10, .out = stdout};
+                             .max_dumps = 10, .out = stdout, .user_slot256 = g_slot256};
     int rc;
 
     if (access("/dev/kvm", R_OK | W_OK))
@@ -187,9 +191,6 @@ static void run_one_cpu(const char *cpu, uint64_t seed, uint64_t first, uint64_t
     EXPECT_EQ(st.cases, n);
     EXPECT_EQ(st.disagree, 0);
 }
-
-static uint64_t g_seed, g_first, g_n;
-static bool g_summary;
 
 static void kvm_agrees_with_model(void)
 {
@@ -214,6 +215,7 @@ int main(void)
     g_first = env_u64("DIFFTEST_FIRST", 0);
     g_n = env_u64("DIFFTEST_N", 300);
     g_summary = env_u64("DIFFTEST_SUMMARY", 0) != 0;
+    g_slot256 = env_u64("DIFFTEST_SLOT256", 0) != 0;
     RUN(gen_is_deterministic);
     RUN(gen_respects_layout);
     RUN(pattern_encodes_gpa);

@@ -123,7 +123,8 @@ static uint64_t gen_entry(uint64_t *s, const struct dt_gen_cfg *cfg, int level, 
     else
         e |= next_table;
 
-    if (one_in(s, 24))
+    /* Large leaves get more: their bits 13..20 / 13..29 are the interesting ones. */
+    if (one_in(s, ps && level >= 2 ? 8 : 24))
         e |= reserved_bit(s, cfg->cpu.maxphyaddr, level, ps);
     return e;
 }
@@ -160,7 +161,9 @@ void dt_gen_case(const struct dt_gen_cfg *cfg, uint64_t seed, uint64_t index, st
     c->wval = 0xd1ff000000000000ULL | index;
 
     /* PML4 slot 0 is the harness's; the test address lives in any other, canonical. */
-    idx[4] = 1 + (unsigned)below(&s, 511);
+    do
+        idx[4] = 1 + (unsigned)below(&s, 511);
+    while (c->user && idx[4] == 256 && !cfg->user_slot256);
     for (int l = 3; l >= 1; l--)
         idx[l] = (unsigned)below(&s, 512);
     c->gva = (gva_t)idx[4] << 39 | (gva_t)idx[3] << 30 | (gva_t)idx[2] << 21 |

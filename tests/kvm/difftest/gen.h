@@ -16,6 +16,9 @@ struct dt_gen_cfg {
     uint64_t efer_base; /* EFER with LME|LMA; NXE is randomised when (nx) */
     bool nx;            /* guest CPUID has NX, so EFER.NXE may be set */
     uint64_t cr4_extra; /* CR4 bits besides PAE that this KVM accepts (randomised per case) */
+    /* Let CPL3 cases use PML4 slot 256, where the PVM host injects #PF without
+     * walking the guest's tables (docs/difftest.md, "PVM divergences"). */
+    bool user_slot256;
 };
 
 struct dt_entry {

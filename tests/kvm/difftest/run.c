@@ -444,6 +444,7 @@ int dt_run(const struct dt_run_cfg *cfg, struct dt_stats *st, char err[KS_ERR_LE
     vmm_pt_cpu(vm, &s->gen.cpu);
     s->gen.cr0_base = X86_CR0_PE | KS_BIT(1) | KS_BIT(4) | KS_BIT(5) | X86_CR0_PG;
     s->gen.efer_base = X86_EFER_LME | X86_EFER_LMA;
+    s->gen.user_slot256 = cfg->user_slot256;
     s->gen.nx = cpuid_bit(vmm_cpuid(vm), 0x80000001, CPUID_EDX, 20);
     /* Accepted CR4 bits are probed, not read from CPUID: this KVM takes SMEP
      * although CPUID lacks it (spec/host.md), and the walker honours CR4. */

@@ -18,6 +18,7 @@ struct dt_run_cfg {
     const char *cpu;       /* vmm_config.cpu: QEMU -cpu syntax, NULL = default */
     const char *guest;     /* path of the guest image */
     unsigned max_dumps;    /* disagreements dumped in full (the rest are counted) */
+    bool user_slot256;     /* dt_gen_cfg.user_slot256 */
     FILE *out;
 };
 
