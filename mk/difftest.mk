@@ -3,11 +3,12 @@
 # runs a long campaign and fails on any disagreement with the model.
 
 DT_GUEST := $(BUILD)/guests/difftest/difftest.bin
+DT_GUEST32 := $(BUILD)/guests/difftest/difftest32.bin
 DT_SRCS := $(sort $(wildcard tests/kvm/difftest/*.c))
 DT_OBJS := $(DT_SRCS:%.c=$(BUILD)/obj/%.o)
-GUEST_TARGETS += $(DT_GUEST)
+GUEST_TARGETS += $(DT_GUEST) $(DT_GUEST32)
 
-$(DT_GUEST): guests/difftest/difftest.asm guests/difftest/abi.inc
+$(BUILD)/guests/difftest/%.bin: guests/difftest/%.asm guests/difftest/abi.inc
 	@mkdir -p $(dir $@)
 	@[ "$(V)" = 1 ] || echo "  NASM    $@"
 	$(Q)nasm -f bin -Iguests/difftest/ -o $@ $<
@@ -16,7 +17,7 @@ $(DT_OBJS): ALL_CFLAGS += -Itests/kvm
 
 # An explicit rule beats the Makefile's single-source pattern rule for tests/kvm.
 $(BUILD)/tests/kvm/test_difftest: tests/kvm/test_difftest.c $(DT_OBJS) $(LIBVMM) $(LIBKS) \
-		tests/harness.h $(DT_GUEST)
+		tests/harness.h $(DT_GUEST) $(DT_GUEST32)
 	@mkdir -p $(dir $@)
 	@[ "$(V)" = 1 ] || echo "  TEST    $@"
 	$(Q)$(CC) $(ALL_CFLAGS) -Itests -Itests/kvm -o $@ $< $(DT_OBJS) $(LIBVMM) $(LIBKS) \

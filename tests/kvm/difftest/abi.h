@@ -32,9 +32,20 @@
 #define DT_HOME_PD 0x202000ULL
 #define DT_HOME_PT 0x203000ULL
 
-/* Random paging structures: PML4 pages (entry 0 = the harness slot), then the rest. */
+/* Legacy guest: harness page tables for 32-bit paging (0-4 MiB) and PAE (0-2 MiB). */
+#define DT_HOME_PT32 0x203000ULL
+#define DT_HOME_PTPAE 0x204000ULL
+
+/*
+ * Random paging structures: top-level pages whose entry 0 is the harness
+ * slot (4-level: PML4s; legacy: the first half 32-bit page directories, the
+ * second half PAE directories for PDPTE 0), then the rest.
+ */
 #define DT_PML4_POOL 0x400000ULL
 #define DT_PML4_POOL_PAGES 16
+#define DT_PD32_POOL DT_PML4_POOL
+#define DT_PDPAE_POOL (DT_PML4_POOL + 8 * 0x1000ULL)
+#define DT_LEGACY_POOL_PAGES 8
 #define DT_TABLE_POOL 0x410000ULL
 #define DT_TABLE_POOL_END 0x800000ULL
 /* Data pages that leaves point at; every qword holds dt_pattern(its GPA). */
@@ -54,6 +65,7 @@
 #define DT_CMD_NWRITE 0x38
 #define DT_CMD_WRITES 0x40
 #define DT_MAX_WRITES 16
+#define DT_CMD_WSIZE 0x140 /* legacy guest: 4 or 8, the size of each entry store */
 
 /* Result block (u64 fields at DT_RES + offset). */
 #define DT_RES_PHASE 0x00

@@ -145,20 +145,16 @@ static void pick_tables(uint64_t *s, gpa_t *t, unsigned n)
     }
 }
 
-void dt_gen_case(const struct dt_gen_cfg *cfg, uint64_t seed, uint64_t index, struct dt_case *c)
+static void gen_4level(uint64_t *sp, const struct dt_gen_cfg *cfg, struct dt_case *c)
 {
-    uint64_t s = seed ^ (index * 0xd1b54a32d192ed03ULL);
+    uint64_t s = *sp;
     unsigned idx[5];
     gpa_t table[5];
 
-    next(&s);
-    *c = (struct dt_case){.seed = seed, .index = index};
-    c->cr0 = cfg->cr0_base | (one_in(&s, 2) ? X86_CR0_WP : 0);
+    c->mode = PT_MODE_4LEVEL;
+    c->esize = 8;
+    c->nent = 4;
     c->cr4 = X86_CR4_PAE | (cfg->cr4_extra & next(&s));
-    c->efer = cfg->efer_base | (cfg->nx && one_in(&s, 2) ? X86_EFER_NXE : 0);
-    c->kind = (unsigned)below(&s, 3);
-    c->user = one_in(&s, 2);
-    c->wval = 0xd1ff000000000000ULL | index;
 
     /* PML4 slot 0 is the harness's; the test address lives in any other, canonical. */
     do
@@ -180,6 +176,144 @@ void dt_gen_case(const struct dt_gen_cfg *cfg, uint64_t seed, uint64_t index, st
         e->gpa = table[l] + idx[l] * 8;
         e->val = gen_entry(&s, cfg, l, l > 1 ? table[l - 1] : 0);
     }
+    *sp = s;
+}
+
+
+/* Bits 1-2 and 5-8 are reserved in a PAE PDPTE, and so is 63 (spec/paging.md §2.5). */
+static uint64_t pdpte_reserved_bit(uint64_t *s, unsigned maxphyaddr)
+{
+    static const unsigned low[] = {1, 2, 5, 6, 7, 8, 63};
+
+    if (one_in(s, 2) && maxphyaddr < 63)
+        return KS_BIT(maxphyaddr + below(s, 63 - maxphyaddr));
+    return KS_BIT(low[below(s, KS_ARRAY_SIZE(low))]);
+}
+
+/* A PAE PDPTE register value pointing at (pd): mostly valid, sometimes not present or reserved. */
+static uint64_t gen_pdpte(uint64_t *s, const struct dt_gen_cfg *cfg, gpa_t pd, bool harness)
+{
+    uint64_t e = pd | PTE_P;
+
+    if (!harness && one_in(s, 16))
+        return next(s) & KS_BITS(1, 62) & ~PTE_P;
+    e |= one_in(s, 8) ? PTE_PWT : 0;
+    e |= one_in(s, 8) ? PTE_PCD : 0;
+    e |= one_in(s, 4) ? next(s) & KS_BITS(9, 11) : 0;
+    if (!harness && one_in(s, 16))
+        e |= pdpte_reserved_bit(s, cfg->cpu.maxphyaddr);
+    return e;
+}
+
+/*
+ * A PAE PDE/PTE or 32-bit PDE/PTE: the flags of gen_entry(), with the
+ * frame/reserved rules of spec/paging.md §2.2/§2.3 (PAE reserves bits
+ * 62:MAXPHYADDR; a 32-bit 4 MiB PDE has PSE-36 bits 16:13, which the
+ * generator leaves 0 so that frames stay in RAM, and reserved bits 21:17).
+ */
+static uint64_t gen_legacy_entry(uint64_t *s, const struct dt_gen_cfg *cfg, bool pae, bool pse,
+                                 int level, gpa_t next_table)
+{
+    uint64_t e = 0;
+    bool ps = level == 2 ? one_in(s, 3) : one_in(s, 4);
+
+    if (one_in(s, 32))
+        return next(s) & (pae ? ~0ULL : 0xffffffffULL) & ~PTE_P;
+    e |= PTE_P;
+    e |= one_in(s, 8) ? 0 : PTE_W;
+    e |= one_in(s, 8) ? 0 : PTE_U;
+    e |= one_in(s, 2) ? PTE_A : 0;
+    e |= one_in(s, 2) ? PTE_D : 0;
+    e |= one_in(s, 8) ? PTE_PWT : 0;
+    e |= one_in(s, 8) ? PTE_PCD : 0;
+    e |= one_in(s, 4) ? PTE_G : 0;
+    e |= one_in(s, 4) ? next(s) & KS_BITS(9, 11) : 0;
+    e |= ps ? PTE_PS : 0;
+    if (pae) {
+        e |= one_in(s, 8) ? PTE_NX : 0;
+        if (one_in(s, 16)) /* reserved in PAE, ignored in 4-level */
+            e |= KS_BIT(52 + below(s, 11));
+    }
+    if (level == 1)
+        e |= data_frame(s, 0x1000);
+    else if (ps && pae)
+        e |= data_frame(s, 0x200000) | (one_in(s, 4) ? KS_BIT(12) : 0);
+    else if (ps && pse && level == 2) /* with CR4.PSE=0 the PS bit is ignored */
+        e |= data_frame(s, 0x400000) | (one_in(s, 4) ? KS_BIT(12) : 0);
+    else if (one_in(s, 64))
+        e |= DT_UNBACKED + below(s, 0x10000) * 0x1000;
+    else
+        e |= next_table;
+    if (one_in(s, ps && level == 2 ? 8 : 24)) {
+        if (pae)
+            e |= reserved_bit(s, cfg->cpu.maxphyaddr, level, ps && level == 2);
+        else if (ps && pse && level == 2)
+            e |= KS_BIT(17 + below(s, 5));
+    }
+    return e;
+}
+
+static void gen_legacy(uint64_t *sp, const struct dt_gen_cfg *cfg, struct dt_case *c)
+{
+    uint64_t s = *sp;
+    gpa_t t[5];
+    bool pse;
+
+    c->mode = one_in(&s, 2) ? PT_MODE_PAE : PT_MODE_32;
+    c->cr4 = (c->mode == PT_MODE_PAE ? X86_CR4_PAE : 0) | (one_in(&s, 2) ? X86_CR4_PSE : 0) |
+             (cfg->cr4_extra & next(&s));
+    pse = c->cr4 & X86_CR4_PSE;
+    pick_tables(&s, t, 5);
+    if (c->mode == PT_MODE_32) {
+        unsigned pdi = 1 + (unsigned)below(&s, 1023), pti = (unsigned)below(&s, 1024);
+        gpa_t pd = DT_PD32_POOL + below(&s, DT_LEGACY_POOL_PAGES) * 0x1000;
+
+        c->esize = 4;
+        c->nent = 2;
+        c->gva = (gva_t)pdi << 22 | (gva_t)pti << 12 | below(&s, 512) * 8;
+        c->cr3 = pd | (one_in(&s, 4) ? next(&s) & (PTE_PWT | PTE_PCD) : 0);
+        c->ent[0] = (struct dt_entry){2, pd + pdi * 4, 0};
+        c->ent[0].val = gen_legacy_entry(&s, cfg, false, pse, 2, t[0]) & 0xffffffffULL;
+        c->ent[1] = (struct dt_entry){1, t[0] + pti * 4, 0};
+        c->ent[1].val = gen_legacy_entry(&s, cfg, false, pse, 1, 0) & 0xffffffffULL;
+    } else {
+        unsigned pdpi = (unsigned)below(&s, 4), pti = (unsigned)below(&s, 512);
+        unsigned pdi = pdpi ? (unsigned)below(&s, 512) : 1 + (unsigned)below(&s, 511);
+        gpa_t pdpt = t[0] + below(&s, 128) * 32;
+        gpa_t pd0 = DT_PDPAE_POOL + below(&s, DT_LEGACY_POOL_PAGES) * 0x1000;
+        gpa_t pd = pdpi ? t[pdpi] : pd0;
+
+        c->esize = 8;
+        c->nent = 6;
+        c->gva = (gva_t)pdpi << 30 | (gva_t)pdi << 21 | (gva_t)pti << 12 | below(&s, 512) * 8;
+        c->cr3 = pdpt;
+        for (unsigned i = 0; i < 4; i++) {
+            c->ent[i] = (struct dt_entry){3, pdpt + i * 8, 0};
+            c->ent[i].val = gen_pdpte(&s, cfg, i ? t[i] : pd0, i == 0);
+        }
+        c->ent[4] = (struct dt_entry){2, pd + pdi * 8, 0};
+        c->ent[4].val = gen_legacy_entry(&s, cfg, true, true, 2, t[4]);
+        c->ent[5] = (struct dt_entry){1, t[4] + pti * 8, 0};
+        c->ent[5].val = gen_legacy_entry(&s, cfg, true, true, 1, 0);
+    }
+    *sp = s;
+}
+
+void dt_gen_case(const struct dt_gen_cfg *cfg, uint64_t seed, uint64_t index, struct dt_case *c)
+{
+    uint64_t s = seed ^ (index * 0xd1b54a32d192ed03ULL);
+
+    next(&s);
+    *c = (struct dt_case){.seed = seed, .index = index};
+    c->cr0 = cfg->cr0_base | (one_in(&s, 2) ? X86_CR0_WP : 0);
+    c->efer = cfg->efer_base | (cfg->nx && one_in(&s, 2) ? X86_EFER_NXE : 0);
+    c->kind = (unsigned)below(&s, 3);
+    c->user = one_in(&s, 2);
+    c->wval = 0xd1ff000000000000ULL | index;
+    if (cfg->legacy)
+        gen_legacy(&s, cfg, c);
+    else
+        gen_4level(&s, cfg, c);
 }
 
 uint32_t dt_case_access(const struct dt_case *c)

@@ -19,6 +19,8 @@ struct dt_gen_cfg {
     /* Let CPL3 cases use PML4 slot 256, where the PVM host injects #PF without
      * walking the guest's tables (docs/difftest.md, "PVM divergences"). */
     bool user_slot256;
+    /* The VM runs the legacy guest (difftest32): cases use 32-bit or PAE paging. */
+    bool legacy;
 };
 
 struct dt_entry {
@@ -27,14 +29,21 @@ struct dt_entry {
     uint64_t val;
 };
 
+#define DT_MAX_ENT 6
+
 struct dt_case {
     uint64_t seed, index;
+    enum pt_mode mode; /* PT_MODE_4LEVEL, PT_MODE_PAE or PT_MODE_32 */
     uint64_t cr0, cr3, cr4, efer;
     gva_t gva;
     unsigned kind; /* enum dt_kind */
     bool user;     /* performed at CPL3 */
     uint64_t wval; /* value a write stores */
-    struct dt_entry ent[4]; /* the walk path, levels 4..1, as written before the access */
+    unsigned esize;         /* entry size: 4 (32-bit paging) or 8 */
+    unsigned nent;
+    /* Entries written before the access, top level first: the walk path
+     * (4-level: L4..L1; 32-bit: L2, L1) or, for PAE, all four PDPTEs then L2, L1. */
+    struct dt_entry ent[DT_MAX_ENT];
 };
 
 /* What every qword of a data page holds: "mov eax, <GPA[31:0]>; ret", GPA[39:32], 0x5a. */
@@ -46,7 +55,8 @@ void dt_gen_case(const struct dt_gen_cfg *cfg, uint64_t seed, uint64_t index, st
 /* The access as the walker sees it: PFERR_W/F, plus PFERR_U at CPL3. */
 uint32_t dt_case_access(const struct dt_case *c);
 
-/* The model's view of the vCPU for (c): its control registers, RFLAGS (AC=0) and (cpu). */
+/* The model's view of the vCPU for (c): its control registers, RFLAGS (AC=0) and (cpu);
+ * PAE PDPTEs are left for the model to load from memory, as the CR0 load did. */
 void dt_case_ctx(const struct dt_case *c, const struct pt_cpu *cpu, struct pt_ctx *ctx);
 
 /* "read", "write", "fetch" */

@@ -19,6 +19,7 @@ struct dt_run_cfg {
     const char *guest;     /* path of the guest image */
     unsigned max_dumps;    /* disagreements dumped in full (the rest are counted) */
     bool user_slot256;     /* dt_gen_cfg.user_slot256 */
+    bool legacy;           /* run the legacy guest: 32-bit and PAE paging instead of 4-level */
     FILE *out;
 };
 
@@ -30,9 +31,11 @@ struct dt_stats {
     uint64_t by_level[DT_NOUTCOMES][5];   /* faulting level (0 = no fault) */
     uint64_t rsvd_why[16];                /* enum pt_rsvd_why bit index */
     uint64_t perm_why[8];                 /* enum pt_perm_why bit index */
-    uint64_t leaf_4k, leaf_2m;            /* successful walks by page size */
+    uint64_t leaf_4k, leaf_2m, leaf_4m;   /* successful walks by page size */
     uint64_t ad_set;                      /* successful walks that set A or D bits */
-    uint64_t wp[2], nxe[2], smep, smap, pge;
+    uint64_t by_mode[3];   /* 4-level, PAE, 32-bit */
+    uint64_t pdpte_gp;     /* PAE cases whose CR0 load #GPs on a reserved PDPTE bit */
+    uint64_t wp[2], nxe[2], smep, smap, pge, pse;
     uint64_t cr4_rejected; /* CR4 extras the guest's MOV CR4 refused (#GP) */
     struct pt_cpu cpu;
     uint64_t cr4_extra;
@@ -42,8 +45,9 @@ struct dt_stats {
 
 /*
  * Run (cfg->count) cases in one VM. Returns 0 when all cases ran (look at
- * st->disagree), -ENODEV without /dev/kvm, or another -errno when the VM or
- * guest failed (reason in (err)).
+ * st->disagree), -ENODEV without /dev/kvm, -EOPNOTSUPP when the legacy guest
+ * finds that this KVM refuses paging outside long mode, or another -errno
+ * when the VM or guest failed (reason in (err)).
  */
 int dt_run(const struct dt_run_cfg *cfg, struct dt_stats *st, char err[KS_ERR_LEN]);
 
