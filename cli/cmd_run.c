@@ -503,6 +503,7 @@ static int boot_kernel(struct run_ctx *c)
         .nmodules = c->o.nmodules,
         .flat_load = c->o.has_load ? c->o.load : c->o.entry,
         .flat_entry = c->o.entry,
+        .kernel_name = c->o.kernel, /* QEMU prefixes a Multiboot1 command line with it */
     };
     char err[KS_ERR_LEN];
     int rc = boot_load(vmm_gmem(c->vm), &req, &c->boot, err);

@@ -102,6 +102,9 @@ run json 6 --json --last 4 --entry 0x100000 "$G/triple.bin" &&
     jqt run_json "$T/json.out" '.registers.rip == "0x100016" and .registers.cs.selector == "0x0008"' &&
     jqt run_json "$T/json.out" '.cpu.model == "qemu64" and (.cpu.effective.maxphyaddr | type) == "number"' &&
     has json.err "triple: ud2" && pass run_json
+# The crash explainer's report rides along on every abnormal outcome.
+jqt run_json_explanation "$T/json.out" '.explanation.event == "triple-fault" and (.explanation.exceptions | length) > 0' &&
+    has triple.err "=> triple fault" && pass run_json_explanation
 run json_exit 7 --json --entry 0x100000 "$G/strpio.bin" &&
     jqt run_json_exit "$T/json_exit.out" '.outcome == "debug_exit" and .exit_code == 3 and .exit_status == 7' &&
     pass run_json_debug_exit
@@ -145,6 +148,19 @@ run vga 1 --vga --entry 0x100000 "$G/vga.bin" && has vga.out "VGA text works" &&
 
 # A hostile guest hammering ports and MMIO cannot crash the VMM.
 run hostile 133 --serial "$T/hostile.serial" --entry 0x100000 "$G/hostile.bin" && pass run_hostile
+
+# The seed story: 1 GiB pages on a host whose KVM lacks them -> P|RSVD, explained.
+if [ -f "$B/guests/seed.elf" ]; then
+    run seed 6 --json --cpu qemu64,+pdpe1gb "$B/guests/seed.elf"
+    if jq -e '.cpu.effective.gbpages == false' "$T/seed.out" >/dev/null 2>&1; then
+        jqt run_seed_explained "$T/seed.out" '.explanation.cause.id == "rsvd-gbpages" and .explanation.walk.fault.error_code == 9' &&
+            jqt run_seed_explained "$T/seed.out" '.last_exits[-1].reason == "SHUTDOWN"' && pass run_seed_explained
+    else
+        skip run_seed_explained "this host's KVM offers 1 GiB pages"
+    fi
+else
+    skip run_seed_explained "guests/seed.elf not built"
+fi
 
 # The boot module's kernels, when built: Multiboot through the real loader.
 if [ -f "$B/guests/mb1-elf32.elf" ]; then
