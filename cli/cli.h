@@ -34,4 +34,8 @@ void cli_error(const char *cmd, const char *fmt, ...) __attribute__((format(prin
 /* Strict number flag parsing; prints an error line and returns false on bad input. */
 bool cli_u64(const char *cmd, const char *flag, const char *s, uint64_t *out);
 
+/* Subcommands. */
+int cmd_run(int argc, char **argv);
+int cmd_cpu(int argc, char **argv);
+
 #endif
