@@ -25,6 +25,8 @@ enum cli_status {
 /* A subcommand: returns the process exit status. argv[0] is the subcommand name. */
 typedef int (*cli_cmd_fn)(int argc, char **argv);
 
+/* kvmscope walk: translate one address through an image's page tables (docs/paging.md). */
+int cmd_walk(int argc, char **argv);
 /* `kvmscope trace explain|record` (cli/cmd_trace.c, docs/trace.md). */
 int cmd_trace(int argc, char **argv);
 

@@ -17,6 +17,7 @@ static int cmd_help(int argc, char **argv);
 
 static const struct cli_cmd commands[] = {
     {"help", cmd_help, "list the commands"},
+    {"walk", cmd_walk, "translate an address through a memory image's page tables, as KVM"},
     {"trace", cmd_trace, "explain a KVM trace (trace-cmd/tracefs text, trace.dat) or record one"},
 };
 
