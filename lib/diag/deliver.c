@@ -297,14 +297,16 @@ static int deliver_protected(const struct snapshot *snap, struct diag_report *r,
             if (rc)
                 return rc;
         }
-        if (!pt_is_canonical(rsp, pt_mode_of(&r->ctx))) {
+        rsp &= ~0xfull;
+        frame = 8 * (e->info.has_error_code ? 6 : 5);
+        /* SDM Vol. 3A 6.14.2: a non-canonical frame address raises #SS(EXT). */
+        if (!pt_is_canonical(rsp - 1, pt_mode_of(&r->ctx)) ||
+            !pt_is_canonical(rsp - frame, pt_mode_of(&r->ctx))) {
             fail(f, X86_SS, ext, "non-canonical",
-                 "the handler stack pointer 0x%llx is not canonical",
+                 "the %u-byte exception frame below RSP 0x%llx is not canonical", frame,
                  (unsigned long long)rsp);
             return 1;
         }
-        rsp &= ~0xfull;
-        frame = 8 * (e->info.has_error_code ? 6 : 5);
     } else {
         if (new_cpl < r->cpl) {
             diag_note(r, "a 32-bit stack switch through the TSS is not replayed; the frame "
