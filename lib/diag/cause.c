@@ -301,7 +301,7 @@ void diag_make_fixes(const struct snapshot *snap, struct diag_report *r)
                         "bit 47 (56); check the pointer or stack value that was loaded");
     if (!strcmp(id, "cr-invalid"))
         diag_add_fix(r, "enter long mode in the architectural order: CR0.PE, then CR4.PAE, "
-                        "EFER.LME, then CR0.PG (SDM Vol. 3A 10.8.5)");
+                        "EFER.LME, then CR0.PG (SDM Vol. 3A 9.8.5)");
     if (!strcmp(id, "cr-unsupported") && r->n_fix == 0)
         diag_add_fix(r, "do not set the bit, or give the vCPU the feature with -cpu");
 }
