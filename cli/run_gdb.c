@@ -46,7 +46,7 @@ bool run_gdb_enabled(const struct run_gdb *g)
 int run_gdb_session(const struct run_gdb *g, struct vmm *vm, unsigned timeout_ms,
                     struct vmm_exit *out, bool *killed)
 {
-    struct gdb_kvm_opts o = {.wait = g->wait, .wait_on_crash = g->wait, .timeout_ms = timeout_ms};
+    struct gdb_kvm_opts o = {.wait = g->wait, .timeout_ms = timeout_ms};
     struct gdb_kvm_result res;
     const char *spec = g->listen ? g->listen : DEFAULT_LISTEN;
     char err[KS_ERR_LEN];
