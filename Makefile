@@ -98,7 +98,8 @@ check: deps
 	$(Q)$(MAKE) --no-print-directory check-deps
 	$(Q)$(MAKE) --no-print-directory tests
 	$(Q)$(MAKE) --no-print-directory SAN=1 tests
-	$(Q)scripts/run-tests.sh build build-san
+	$(Q)$(MAKE) --no-print-directory fuzz-build
+	$(Q)scripts/run-tests.sh build build-san build-fuzz
 
 # Only the normal build, for a quick loop while developing.
 check-quick:

@@ -35,7 +35,29 @@ run_one() { # build-dir label command...
     fi
 }
 
+fuzz_one() { # binary: a short libFuzzer pass over the committed corpus
+    local f=$1 n tmp
+    n=$(basename "$f")
+    tmp=$(mktemp -d)
+    mkdir -p "tests/fuzz/corpus/$n"
+    if "$f" -max_total_time="${FUZZ_SECONDS:-5}" -timeout=10 -rss_limit_mb=2048 \
+        "$tmp" "tests/fuzz/corpus/$n" >"$tmp/log" 2>&1; then
+        echo "PASS fuzz $n: $(grep -o 'stat::number_of_executed_units: [0-9]*' "$tmp/log" |
+            grep -o '[0-9]*$') executions"
+    else
+        echo "FAIL fuzz $n"
+        grep -E 'ERROR|SUMMARY|Test unit written' "$tmp/log" | head -n 5
+    fi
+    rm -rf "$tmp"
+}
+
 for bdir in "$@"; do
+    if [ "$bdir" = build-fuzz ]; then
+        for f in build-fuzz/fuzz/fuzz_*; do
+            [ -x "$f" ] && run_one "$bdir" "fuzz/$(basename "$f")" bash -c "$(declare -f fuzz_one); fuzz_one $f"
+        done
+        continue
+    fi
     san=0
     [ "$bdir" = build-san ] && san=1
     for t in "$bdir"/tests/unit/test_*; do
