@@ -713,6 +713,8 @@ int gdb_kvm_run(struct vmm *vm, const struct gdb_kvm_opts *o, struct gdb_kvm_res
     }
     if (rc < 0)
         snprintf(err, KS_ERR_LEN, "gdb stub: %s", strerror(-rc));
+    if (k->killed && !k->crashed && !k->gone)
+        k->exit.outcome = VMM_OUT_INTERRUPTED; /* killed while it could still run */
     res->exit = k->exit;
     res->killed = k->killed;
     free(k);

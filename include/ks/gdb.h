@@ -212,7 +212,8 @@ struct gdb_kvm_opts {
 };
 
 struct gdb_kvm_result {
-    struct vmm_exit exit; /* how the guest ended (or VMM_OUT_TIMEOUT) */
+    struct vmm_exit exit; /* how the guest ended; VMM_OUT_TIMEOUT, or VMM_OUT_INTERRUPTED when
+                             GDB killed a guest that could still run */
     bool killed;          /* GDB sent 'k' */
     bool attached;        /* a GDB was attached at some point */
 };
