@@ -36,10 +36,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#define NUM_DR 4
-#define SLICE_MS 20       /* how often a running guest looks at the socket */
+#define NUM_DR         4
+#define SLICE_MS       20 /* how often a running guest looks at the socket */
 #define STEPS_PER_POLL 512
-#define DR6_BS (1u << 14) /* single-step (SDM Vol. 3A §17.2.3) */
+#define DR6_BS         (1u << 14) /* single-step (SDM Vol. 3A §17.2.3) */
 
 struct kbp {
     enum gdb_bp_type type;
@@ -59,10 +59,10 @@ struct gdb_kvm {
 
     bool resume_pending, resume_step;
     bool interrupt;
-    bool crashed;  /* triple fault / internal error / failed entry: cannot run again */
-    bool gone;     /* the guest exited (debug-exit port, halt) */
+    bool crashed; /* triple fault / internal error / failed entry: cannot run again */
+    bool gone;    /* the guest exited (debug-exit port, halt) */
     bool killed;
-    struct vmm_exit exit; /* the outcome that ended or stopped the guest */
+    struct vmm_exit exit;   /* the outcome that ended or stopped the guest */
     unsigned debug_control; /* what KVM_SET_GUEST_DEBUG was last given */
 };
 
@@ -524,8 +524,8 @@ static int do_resume(struct gdb_kvm *k)
             const struct kbp *w = changed_watch(k);
 
             if (w) {
-                st = (struct gdb_stop){.reason = GDB_STOP_WATCH, .watch_type = GDB_WP_WRITE,
-                                       .addr = w->addr};
+                st = (struct gdb_stop){
+                    .reason = GDB_STOP_WATCH, .watch_type = GDB_WP_WRITE, .addr = w->addr};
                 return gdb_server_stopped(&k->srv, &st);
             }
             /* The next instruction may carry a breakpoint of its own. */
@@ -707,20 +707,14 @@ int gdb_kvm_run(struct vmm *vm, const struct gdb_kvm_opts *o, struct gdb_kvm_res
         {
             struct gdb_stop st;
 
+            /* Ended with no GDB attached: hand the outcome to the caller. */
             final_stop(k, &e, &st);
-        }
-        /* Stop on crash: a GDB that connects now can inspect the dead vCPU. */
-        if (k->crashed && o->wait_on_crash) {
-            rc = accept_client(k, o->listen_fd);
-            if (rc == 0) {
-                k->srv.last_stop.reason = GDB_STOP_CRASH;
-                res->attached = true;
-                rc = serve(k);
-            }
         }
     }
     if (rc < 0)
         snprintf(err, KS_ERR_LEN, "gdb stub: %s", strerror(-rc));
+    if (k->killed && !k->crashed && !k->gone)
+        k->exit.outcome = VMM_OUT_INTERRUPTED; /* killed while it could still run */
     res->exit = k->exit;
     res->killed = k->killed;
     free(k);

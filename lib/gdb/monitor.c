@@ -108,9 +108,10 @@ static void run_flush(struct run *r, struct strbuf *out)
     if (!r->open)
         return;
     if (r->lines < 512) {
-        sb_printf(out, "%016" PRIx64 "-%016" PRIx64 " %016" PRIx64 " -> gpa %#" PRIx64 " %c%c%c%s\n",
-                  r->va_start, r->va_end, r->va_end - r->va_start, r->gpa_start,
-                  r->u ? 'u' : '-', 'r', r->w ? 'w' : '-', r->x ? "x" : "-");
+        sb_printf(out,
+                  "%016" PRIx64 "-%016" PRIx64 " %016" PRIx64 " -> gpa %#" PRIx64 " %c%c%c%s\n",
+                  r->va_start, r->va_end, r->va_end - r->va_start, r->gpa_start, r->u ? 'u' : '-',
+                  'r', r->w ? 'w' : '-', r->x ? "x" : "-");
     } else if (r->lines == 512) {
         sb_puts(out, "... (more mappings not shown)\n");
     }
@@ -127,8 +128,14 @@ static void emit(struct run *r, struct strbuf *out, uint64_t va, uint64_t size, 
         return;
     }
     run_flush(r, out);
-    *r = (struct run){.open = true, .va_start = va, .va_end = va + size, .gpa_start = gpa,
-                      .w = w, .u = u, .x = x, .lines = r->lines};
+    *r = (struct run){.open = true,
+                      .va_start = va,
+                      .va_end = va + size,
+                      .gpa_start = gpa,
+                      .w = w,
+                      .u = u,
+                      .x = x,
+                      .lines = r->lines};
 }
 
 static void scan(const struct snapshot *snap, const struct pt_ctx *c, gpa_t table, int level,
@@ -143,8 +150,7 @@ static void scan(const struct snapshot *snap, const struct pt_ctx *c, gpa_t tabl
 
         if (gmem_read(snap->mem, table + 8 * i, &e, 8) < 0) {
             run_flush(r, out);
-            sb_printf(out, "  level %d table at %#" PRIx64 " is not backed by RAM\n", level,
-                      table);
+            sb_printf(out, "  level %d table at %#" PRIx64 " is not backed by RAM\n", level, table);
             return;
         }
         if (!(e & PTE_P)) {
@@ -184,8 +190,9 @@ static int cmd_pt(const struct snapshot *snap, struct strbuf *out)
         return 0;
     }
     if (mode != PT_MODE_4LEVEL) {
-        sb_printf(out, "monitor pt lists 4-level paging only; this vCPU uses %s paging "
-                       "(use monitor walk ADDR)\n",
+        sb_printf(out,
+                  "monitor pt lists 4-level paging only; this vCPU uses %s paging "
+                  "(use monitor walk ADDR)\n",
                   pt_mode_name(mode));
         return 0;
     }
@@ -209,8 +216,8 @@ static int cmd_cpuid(const struct snapshot *snap, struct strbuf *out)
         /* Empty leaves say nothing; leave them out as `cpuid -r` users expect. */
         if (!(e->reg[0] | e->reg[1] | e->reg[2] | e->reg[3]))
             continue;
-        sb_printf(out, "%08x %5u  %08x %08x %08x %08x\n", e->function, e->index,
-                  e->reg[CPUID_EAX], e->reg[CPUID_EBX], e->reg[CPUID_ECX], e->reg[CPUID_EDX]);
+        sb_printf(out, "%08x %5u  %08x %08x %08x %08x\n", e->function, e->index, e->reg[CPUID_EAX],
+                  e->reg[CPUID_EBX], e->reg[CPUID_ECX], e->reg[CPUID_EDX]);
     }
     if (snap->have & SNAP_HAVE_PT_CPU)
         sb_printf(out, "walk features: MAXPHYADDR %u, 1 GiB pages %s, %s vendor\n",
@@ -228,37 +235,38 @@ static void bits(struct strbuf *out, uint64_t v, const char *const names[64])
 
 static void seg_line(struct strbuf *out, const char *name, const struct x86_seg *g)
 {
-    sb_printf(out, "%-4s sel=%04x base=%016" PRIx64 " limit=%08x type=%x s=%u dpl=%u p=%u l=%u "
-                   "db=%u g=%u%s\n",
-              name, g->selector, g->base, g->limit, g->type, g->s, g->dpl, g->present, g->l,
-              g->db, g->g, g->unusable ? " unusable" : "");
+    sb_printf(out,
+              "%-4s sel=%04x base=%016" PRIx64 " limit=%08x type=%x s=%u dpl=%u p=%u l=%u "
+              "db=%u g=%u%s\n",
+              name, g->selector, g->base, g->limit, g->type, g->s, g->dpl, g->present, g->l, g->db,
+              g->g, g->unusable ? " unusable" : "");
 }
 
 static int cmd_regs(const struct snapshot *snap, struct strbuf *out)
 {
-    static const char *const cr0n[64] = {[0] = "PE", [1] = "MP", [2] = "EM", [3] = "TS",
-                                         [4] = "ET", [5] = "NE", [16] = "WP", [18] = "AM",
-                                         [29] = "NW", [30] = "CD", [31] = "PG"};
+    static const char *const cr0n[64] = {
+        [0] = "PE",  [1] = "MP",  [2] = "EM",  [3] = "TS",  [4] = "ET", [5] = "NE",
+        [16] = "WP", [18] = "AM", [29] = "NW", [30] = "CD", [31] = "PG"};
     static const char *const cr4n[64] = {
-        [0] = "VME",  [1] = "PVI",       [2] = "TSD",  [3] = "DE",    [4] = "PSE",
-        [5] = "PAE",  [6] = "MCE",       [7] = "PGE",  [8] = "PCE",   [9] = "OSFXSR",
-        [10] = "OSXMMEXCPT", [11] = "UMIP", [12] = "LA57", [13] = "VMXE", [14] = "SMXE",
-        [16] = "FSGSBASE", [17] = "PCIDE", [18] = "OSXSAVE", [20] = "SMEP", [21] = "SMAP",
+        [0] = "VME",         [1] = "PVI",    [2] = "TSD",      [3] = "DE",    [4] = "PSE",
+        [5] = "PAE",         [6] = "MCE",    [7] = "PGE",      [8] = "PCE",   [9] = "OSFXSR",
+        [10] = "OSXMMEXCPT", [11] = "UMIP",  [12] = "LA57",    [13] = "VMXE", [14] = "SMXE",
+        [16] = "FSGSBASE",   [17] = "PCIDE", [18] = "OSXSAVE", [20] = "SMEP", [21] = "SMAP",
         [22] = "PKE"};
-    static const char *const efern[64] = {[0] = "SCE", [8] = "LME", [10] = "LMA", [11] = "NXE",
-                                          [12] = "SVME", [14] = "FFXSR"};
-    static const char *const segn[X86_NR_SREGS] = {"es", "cs", "ss", "ds", "fs", "gs", "ldtr",
-                                                   "tr"};
+    static const char *const efern[64] = {
+        [0] = "SCE", [8] = "LME", [10] = "LMA", [11] = "NXE", [12] = "SVME", [14] = "FFXSR"};
+    static const char *const segn[X86_NR_SREGS] = {"es", "cs", "ss",   "ds",
+                                                   "fs", "gs", "ldtr", "tr"};
     const struct x86_state *s = &snap->s;
     struct pt_ctx c;
 
     snapshot_pt_ctx(snap, &c);
     sb_printf(out, "rip=%016" PRIx64 " rflags=%08" PRIx64 " cpl=%u mode: %s code, %s paging\n",
               s->rip, s->rflags, snap->cpl,
-              gdb_long64(s) ? "64-bit"
+              gdb_long64(s)              ? "64-bit"
               : (s->efer & X86_EFER_LMA) ? "compatibility"
-              : (s->cr0 & X86_CR0_PE) ? (s->seg[X86_SEG_CS].db ? "32-bit" : "16-bit protected")
-                                      : "real-mode",
+              : (s->cr0 & X86_CR0_PE)    ? (s->seg[X86_SEG_CS].db ? "32-bit" : "16-bit protected")
+                                         : "real-mode",
               pt_mode_name(pt_mode_of(&c)));
     sb_printf(out, "cr0=%016" PRIx64, s->cr0);
     bits(out, s->cr0, cr0n);

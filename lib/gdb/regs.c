@@ -217,7 +217,8 @@ static int reg_ref(struct gdb_regs *r, unsigned regno, struct reg_ref *ref)
         ref->p32 = &r->fpu.mxcsr;
         ref->size = 4;
     } else if (regno < GDB_NUM_REGS) {
-        uint64_t *q[9] = {&s->seg[X86_SEG_FS].base, &s->seg[X86_SEG_GS].base,
+        uint64_t *q[9] = {&s->seg[X86_SEG_FS].base,
+                          &s->seg[X86_SEG_GS].base,
                           &s->cr0,
                           &s->cr2,
                           &s->cr3,

@@ -10,7 +10,7 @@
 #include <errno.h>
 
 #define RAM_SIZE 0x400000
-#define KBASE 0xffffffff80000000ULL /* mapped to GPA 0x200000 with 4 KiB pages */
+#define KBASE    0xffffffff80000000ULL /* mapped to GPA 0x200000 with 4 KiB pages */
 
 struct mock {
     struct gmem mem;
@@ -138,8 +138,8 @@ static void snap_of_mock(struct snapshot *snap)
     snapshot_init(snap);
     snap->s = M.regs.s;
     snap->mem = &M.mem;
-    snap->have = SNAP_HAVE_GPRS | SNAP_HAVE_SREGS | SNAP_HAVE_CRS | SNAP_HAVE_EFER |
-                 SNAP_HAVE_MEM | SNAP_HAVE_PT_CPU | SNAP_HAVE_CPUID;
+    snap->have = SNAP_HAVE_GPRS | SNAP_HAVE_SREGS | SNAP_HAVE_CRS | SNAP_HAVE_EFER | SNAP_HAVE_MEM |
+                 SNAP_HAVE_PT_CPU | SNAP_HAVE_CPUID;
     snap->pt_cpu.maxphyaddr = 48;
     snap->cpuid.n = 1;
     snap->cpuid.e[0] = (struct cpuid_entry){.function = 0, .reg = {0xd, 0x68747541, 0, 0}};
@@ -352,11 +352,11 @@ static void registers(void)
     EXPECT(!strncmp(g + 2 * 136, le(0x46, 4), 8));
     EXPECT(!strncmp(g + 2 * 140, le(0x10, 4), 8));
     EXPECT(!strncmp(g + 2 * 532, le(0x1f80, 4), 8));
-    EXPECT(!strncmp(g + 2 * 568, le(0x1000, 8), 16));        /* cr3 */
-    EXPECT(!strncmp(g + 2 * 592, le(0x500, 8), 16));         /* efer */
-    EXPECT_STR(xchg("p10"), le(KBASE + 0x10, 8));            /* rip */
+    EXPECT(!strncmp(g + 2 * 568, le(0x1000, 8), 16));            /* cr3 */
+    EXPECT(!strncmp(g + 2 * 592, le(0x500, 8), 16));             /* efer */
+    EXPECT_STR(xchg("p10"), le(KBASE + 0x10, 8));                /* rip */
     EXPECT_STR(xchg("p29"), "aa000000000000000000000000000000"); /* xmm1 */
-    EXPECT_STR(xchg("p3d"), le(0x1000, 8));                  /* cr3 */
+    EXPECT_STR(xchg("p3d"), le(0x1000, 8));                      /* cr3 */
     EXPECT_STR(xchg("p42"), "E14");
     EXPECT_STR(xchg("pzz"), "E16");
     EXPECT_STR(xchg("P0=0500000000000000"), "OK");
@@ -473,7 +473,7 @@ static void breakpoints(void)
     EXPECT_STR(xchg("Z1,1000,1"), "OK");
     EXPECT_STR(xchg("Z2,2000,8"), "OK");
     EXPECT_STR(xchg("Z4,2008,4"), "OK");
-    EXPECT_STR(xchg("Z3,2000,8"), "");  /* read watchpoints: refused by the target */
+    EXPECT_STR(xchg("Z3,2000,8"), "");    /* read watchpoints: refused by the target */
     EXPECT_STR(xchg("Z2,2001,8"), "E16"); /* misaligned */
     EXPECT_STR(xchg("Z2,2000,3"), "E16");
     EXPECT_STR(xchg("Z0,1000,2"), "E16");
@@ -655,8 +655,8 @@ static char *monitor(const char *cmd)
     text[0] = 0;
     for (tok = strtok(r, "|"); tok; tok = strtok(NULL, "|")) {
         if (strcmp(tok, "OK") && tok[0] == 'O') {
-            long n = rsp_hex_decode(tok + 1, strlen(tok + 1), (uint8_t *)text + o,
-                                    sizeof(text) - o - 1);
+            long n =
+                rsp_hex_decode(tok + 1, strlen(tok + 1), (uint8_t *)text + o, sizeof(text) - o - 1);
 
             EXPECT(n > 0);
             o += n > 0 ? (size_t)n : 0;
