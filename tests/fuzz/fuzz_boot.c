@@ -17,8 +17,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct gmem m;
     struct boot_module mod = {data, size < 16 ? size : 16, "fuzz mod"};
-    struct boot_request req = {.image = data, .image_size = size, .cmdline = "fuzz",
-                               .kernel_name = "k", .modules = &mod, .nmodules = size > 64};
+    struct boot_request req = {.image = data,
+                               .image_size = size,
+                               .cmdline = "fuzz",
+                               .kernel_name = "k",
+                               .modules = &mod,
+                               .nmodules = size > 64};
     struct boot_result res;
     char err[KS_ERR_LEN];
     int rc;
