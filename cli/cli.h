@@ -25,6 +25,9 @@ enum cli_status {
 /* A subcommand: returns the process exit status. argv[0] is the subcommand name. */
 typedef int (*cli_cmd_fn)(int argc, char **argv);
 
+/* kvmscope walk: translate one address through an image's page tables (docs/paging.md). */
+int cmd_walk(int argc, char **argv);
+
 /* Print "kvmscope: <cmd>: <message>" to stderr. */
 void cli_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

@@ -17,6 +17,7 @@ static int cmd_help(int argc, char **argv);
 
 static const struct cli_cmd commands[] = {
     {"help", cmd_help, "list the commands"},
+    {"walk", cmd_walk, "translate an address through a memory image's page tables, as KVM"},
 };
 
 void cli_error(const char *cmd, const char *fmt, ...)
