@@ -141,7 +141,7 @@ struct pt_walk {
     gva_t gva;
     uint32_t access; /* PFERR_W/U/F | PT_ACCESS_IMPLICIT */
     enum pt_mode mode;
-    unsigned nlevels; /* entries read, top level first */
+    unsigned nlevels; /* entries read, top level first; lv[nlevels..] are undefined */
     struct pt_level lv[5];
 
     bool fault;
@@ -155,7 +155,7 @@ struct pt_walk {
     uint64_t page_size;
     bool user, writable, executable; /* effective rights (spec §3.2) */
     unsigned pkey;
-    unsigned n_ad;
+    unsigned n_ad; /* ad[n_ad..] are undefined */
     struct pt_ad_update ad[5];
 };
 
