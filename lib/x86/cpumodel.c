@@ -221,8 +221,10 @@ static const struct {
     "lm", "rdtscp", "pdpe1gb", "fxsr-opt", "mmxext", "nx", "syscall", "osvw", "3dnowprefetch",     \
         "misalignsse", "sse4a", "abm", "cr8legacy", "svm", "lahf-lm", "topoext"
 
-static const char *const f_qemu64[] = {CORE_1EDX, "pni",     "cx16", "lm", "syscall",
-                                       "nx",      "lahf-lm", "svm",  NULL};
+/* qemu64 lacks vme (unlike kvm64): PPRO_FEATURES + mtrr, clflush, mca, pse36. */
+static const char *const f_qemu64[] = {PPRO,      "mtrr", "clflush", "mca",     "pse36",
+                                       "pni",     "cx16", "lm",      "syscall", "nx",
+                                       "lahf-lm", "svm",  NULL};
 static const char *const f_kvm64[] = {CORE_1EDX, "pni", "cx16", "lm", "syscall", "nx", NULL};
 static const char *const f_qemu32[] = {PPRO, "pni", NULL};
 static const char *const f_haswell[] = {CORE_1EDX, HSW_1ECX,  HSW_7EBX, "lm",      "rdtscp",
@@ -438,7 +440,6 @@ static void set_phys_bits(struct cpuid_table *t, unsigned phys_bits)
 static void build_table(const struct cpu_model *m, struct cpuid_table *t)
 {
     struct cpuid_entry *e;
-    const bool amd = !strcmp(m->vendor, AMD);
 
     memset(t, 0, sizeof(*t));
     e = add_entry(t, 0, 0);
@@ -457,8 +458,7 @@ static void build_table(const struct cpu_model *m, struct cpuid_table *t)
     e->reg[CPUID_EDX] = vendor_word(m->vendor, 1);
     e->reg[CPUID_ECX] = vendor_word(m->vendor, 2);
     e = add_entry(t, 0x80000001, 0);
-    if (amd)
-        e->reg[CPUID_EAX] = version_eax(m);
+    e->reg[CPUID_EAX] = version_eax(m); /* QEMU cpu_x86_cpuid() repeats leaf 1 EAX here */
     for (uint32_t leaf = 0x80000002; leaf <= 0x80000004 && leaf <= m->xlevel; leaf++) {
         char brand[48] = {0};
 
@@ -481,12 +481,27 @@ static void build_table(const struct cpu_model *m, struct cpuid_table *t)
     set_phys_bits(t, CPU_DEFAULT_PHYS_BITS);
 }
 
+/* Put a 12-character vendor string into leaves 0 and 0x80000000 (EBX, EDX, ECX). */
+static void set_vendor(struct cpuid_table *t, const char *vendor)
+{
+    static const uint32_t leaves[] = {0, 0x80000000};
+
+    for (size_t i = 0; i < KS_ARRAY_SIZE(leaves); i++) {
+        struct cpuid_entry *e = cpuid_find(t, leaves[i], 0);
+        if (!e)
+            continue;
+        e->reg[CPUID_EBX] = vendor_word(vendor, 0);
+        e->reg[CPUID_EDX] = vendor_word(vendor, 1);
+        e->reg[CPUID_ECX] = vendor_word(vendor, 2);
+    }
+}
+
 /* AMD: 0x80000001 EDX repeats leaf-1 EDX bits (APM Vol. 3 E.4.2; QEMU does the same). */
-static void mirror_amd_aliases(struct cpuid_table *t, const struct cpu_model *m)
+static void mirror_amd_aliases(struct cpuid_table *t, const char *vendor)
 {
     struct cpuid_entry *l1 = cpuid_find(t, 1, 0), *x1 = cpuid_find(t, 0x80000001, 0);
 
-    if (strcmp(m->vendor, AMD) || !l1 || !x1)
+    if (strcmp(vendor, AMD) || !l1 || !x1)
         return;
     x1->reg[CPUID_EDX] =
         (x1->reg[CPUID_EDX] & ~AMD_EXT2_ALIASES) | (l1->reg[CPUID_EDX] & AMD_EXT2_ALIASES);
@@ -564,6 +579,18 @@ static int parse_item(char *item, struct cpu_spec *s, enum how *how, char err[KS
     }
     if (eq)
         *eq = '\0';
+    if (!strcmp(item, "vendor")) {
+        /* QEMU's vendor property: exactly 12 characters (CPUID_VENDOR_SZ). */
+        if (!eq || strlen(eq + 1) != 12) {
+            snprintf(err, KS_ERR_LEN,
+                     "vendor needs exactly 12 characters, e.g. GenuineIntel, "
+                     "not '%s'",
+                     eq ? eq + 1 : "");
+            return -EINVAL;
+        }
+        memcpy(s->vendor, eq + 1, 13);
+        return 0;
+    }
     if (name_eq(item, "phys-bits")) {
         if (!eq || parse_phys_bits(eq + 1, &s->phys_bits)) {
             snprintf(err, KS_ERR_LEN, "phys-bits needs a number from 32 to 52, not '%s'",
@@ -644,7 +671,9 @@ int cpu_spec_parse(const char *arg, struct cpu_spec *out, char err[KS_ERR_LEN])
         cpuid_set(&out->cpuid, out->on[i], true);
     for (unsigned i = 0; i < out->n_off; i++)
         cpuid_set(&out->cpuid, out->off[i], false);
-    mirror_amd_aliases(&out->cpuid, out->model);
+    if (out->vendor[0])
+        set_vendor(&out->cpuid, out->vendor);
+    mirror_amd_aliases(&out->cpuid, out->vendor[0] ? out->vendor : out->model->vendor);
     if (out->phys_bits) {
         if (!cpuid_find(&out->cpuid, 0x80000008, 0)) {
             snprintf(err, KS_ERR_LEN,
