@@ -9,6 +9,7 @@
 
 #include "ks/strbuf.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -21,7 +22,7 @@ static const char usage_text[] =
     "--lint reports entries KVM would treat as reserved for this vCPU (e.g. 1 GiB pages\n"
     "without pdpe1gb), present entries pointing outside memory, and W+X supervisor pages.\n"
     "Defaults as for 'kvmscope walk'. Exit status: 0 listed (and lint clean), 1 lint\n"
-    "findings, 2 usage, 4 bad image.\n";
+    "findings, 2 usage, 4 bad image (also: tables that point back at themselves).\n";
 
 struct pt_out {
     const struct pt_ctx *c;
@@ -215,7 +216,13 @@ int cmd_pt(int argc, char **argv)
     sb_init(&o.ranges);
     sb_init(&o.findings);
     ret = pt_scan(&img.mem, &c, on_range, &o, &st);
-    if (ret || o.ranges.oom || o.findings.oom) {
+    if (ret == -ELOOP) {
+        cli_error("pt",
+                  "page tables refer back to themselves: stopped after %llu table visits "
+                  "(more than 4x the %llu pages of the image)",
+                  (unsigned long long)st.tables, (unsigned long long)(img.size / 4096));
+        ret = CLI_INPUT;
+    } else if (ret || o.ranges.oom || o.findings.oom) {
         cli_error("pt", "%s", ret ? "impossible paging state" : "out of memory");
         ret = ret ? CLI_USAGE : CLI_HOST;
     } else if (o.truncated) {
