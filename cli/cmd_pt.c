@@ -190,7 +190,7 @@ int cmd_pt(int argc, char **argv)
     struct pt_ctx c;
     struct pt_out o;
     struct pt_scan_stats st;
-    char desc[512];
+    char desc[512], notes[1024];
     bool lint;
     int ret;
 
@@ -200,7 +200,7 @@ int cmd_pt(int argc, char **argv)
     ret = ptcli_image_open("pt", opts.image, &img);
     if (ret)
         return ret;
-    ret = ptcli_ctx("pt", &opts, &img, &c);
+    ret = ptcli_ctx("pt", &opts, &img, &c, notes, sizeof(notes));
     if (!ret && pt_mode_of(&c) == PT_MODE_PAE)
         ret = ptcli_load_pae("pt", &opts, &img, NULL, &c);
     if (ret) {
@@ -247,6 +247,7 @@ int cmd_pt(int argc, char **argv)
                (unsigned long long)st.ranges, (unsigned long long)st.leaves,
                (unsigned long long)st.present, (unsigned long long)st.entries,
                (unsigned long long)st.tables);
+        fputs(notes, stdout);
         if (lint) {
             fputs(sb_str(&o.findings), stdout);
             printf("lint: %u finding%s\n", o.nfindings, o.nfindings == 1 ? "" : "s");

@@ -328,6 +328,7 @@ int cmd_walk(int argc, char **argv)
     struct pt_ctx c;
     struct pt_walk w;
     struct strbuf sb;
+    char notes[1024];
     const char *addr_arg;
     uint32_t access;
     uint64_t va;
@@ -344,7 +345,7 @@ int cmd_walk(int argc, char **argv)
     ret = ptcli_image_open("walk", o.image, &img);
     if (ret)
         return ret;
-    ret = ptcli_ctx("walk", &o, &img, &c);
+    ret = ptcli_ctx("walk", &o, &img, &c, notes, sizeof(notes));
     if (!ret && pt_mode_of(&c) == PT_MODE_PAE)
         ret = ptcli_load_pae("walk", &o, &img, &va, &c);
     if (ret) {
@@ -369,8 +370,10 @@ int cmd_walk(int argc, char **argv)
     sb_init(&sb);
     if (o.json)
         print_json(&c, &w, &img, &sb);
-    else
+    else {
         print_text(&c, &o, &img, &w, &sb);
+        sb_puts(&sb, notes);
+    }
     fputs(sb_str(&sb), stdout);
     sb_free(&sb);
     ptcli_image_close(&img);

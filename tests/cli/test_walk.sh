@@ -159,6 +159,14 @@ else
     fail pkey "$(cat "$T/out")"
 fi
 
+# Register bits the CPU model does not offer get a note (KVM would refuse them).
+if run model_note 0 walk --image "$T/user.img" --cr3 0x1000 --cr4 0x300020 --cpu Haswell \
+    --rflags 0x40000 0x133025 &&
+    has model_note "note: CR4.SMAP is set but cpu Haswell lacks smap (CPUID.7H:EBX[20])" &&
+    ! grep -q "CR4.SMEP" "$T/out"; then
+    pass model_note
+fi
+
 # PAE: PDPTE register 0 -> PD 0x3000 -> 2 MiB page.
 mkimg "$T/pae.img" 0x4000 0x1000=0x3001 0x3000=0x2000e7
 if run pae 0 walk --image "$T/pae.img" --cr3 0x1000 --efer 0 --json 0x133025 &&
