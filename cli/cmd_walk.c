@@ -130,7 +130,10 @@ static void print_text(const struct pt_ctx *c, const struct ptcli_opts *o,
             pt_level_reason(c, lv, line, sizeof(line));
             sb_printf(sb, "ok: %s\n", pdpte_reg ? "present (only P is checked)" : line);
         } else if (lv->verdict == PT_RESERVED) {
-            sb_printf(sb, "reserved: bits 0x%llx\n", (unsigned long long)lv->rsvd_bits);
+            sb_printf(sb, "reserved: bits 0x%llx (frame 0x%llx)\n",
+                      (unsigned long long)lv->rsvd_bits,
+                      (unsigned long long)(lv->entry & (w->mode == PT_MODE_32 ? 0xfffff000ULL
+                                                                              : KS_BITS(12, 51))));
         } else {
             sb_puts(sb, "not present\n");
         }
