@@ -135,6 +135,58 @@ static enum kt_isa isa_of_reason(const char *r)
     return KT_ISA_VMX;
 }
 
+/* Kernel names of numeric exit reasons, for raw (-R) and trace.dat records (paging.md §5.2). */
+static const char *exit_name(enum kt_isa isa, uint64_t code)
+{
+    /* VMX basic exit reasons: arch/x86/include/uapi/asm/vmx.h VMX_EXIT_REASONS (SDM Vol. 3D
+     * Appendix C). */
+    static const char *const vmx[76] = {
+        [0] = "EXCEPTION_NMI",     [1] = "EXTERNAL_INTERRUPT", [2] = "TRIPLE_FAULT",
+        [3] = "INIT_SIGNAL",       [4] = "SIPI_SIGNAL",        [7] = "INTERRUPT_WINDOW",
+        [8] = "NMI_WINDOW",        [9] = "TASK_SWITCH",        [10] = "CPUID",
+        [12] = "HLT",              [13] = "INVD",              [14] = "INVLPG",
+        [15] = "RDPMC",            [16] = "RDTSC",             [18] = "VMCALL",
+        [19] = "VMCLEAR",          [20] = "VMLAUNCH",          [21] = "VMPTRLD",
+        [22] = "VMPTRST",          [23] = "VMREAD",            [24] = "VMRESUME",
+        [25] = "VMWRITE",          [26] = "VMOFF",             [27] = "VMON",
+        [28] = "CR_ACCESS",        [29] = "DR_ACCESS",         [30] = "IO_INSTRUCTION",
+        [31] = "MSR_READ",         [32] = "MSR_WRITE",         [33] = "INVALID_STATE",
+        [34] = "MSR_LOAD_FAIL",    [36] = "MWAIT_INSTRUCTION", [37] = "MONITOR_TRAP_FLAG",
+        [39] = "MONITOR_INSTRUCTION", [40] = "PAUSE_INSTRUCTION", [41] = "MCE_DURING_VMENTRY",
+        [43] = "TPR_BELOW_THRESHOLD", [44] = "APIC_ACCESS",    [45] = "EOI_INDUCED",
+        [46] = "GDTR_IDTR",        [47] = "LDTR_TR",           [48] = "EPT_VIOLATION",
+        [49] = "EPT_MISCONFIG",    [50] = "INVEPT",            [51] = "RDTSCP",
+        [52] = "PREEMPTION_TIMER", [53] = "INVVPID",           [54] = "WBINVD",
+        [55] = "XSETBV",           [56] = "APIC_WRITE",        [57] = "RDRAND",
+        [58] = "INVPCID",          [59] = "VMFUNC",            [60] = "ENCLS",
+        [61] = "RDSEED",           [62] = "PML_FULL",          [63] = "XSAVES",
+        [64] = "XRSTORS",          [67] = "UMWAIT",            [68] = "TPAUSE",
+        [74] = "BUS_LOCK",         [75] = "NOTIFY",
+    };
+    /* SVM exit codes: arch/x86/include/uapi/asm/svm.h SVM_EXIT_REASONS (AMD APM Vol. 2 App. C). */
+    static const struct {
+        uint64_t code;
+        const char *name;
+    } svm[] = {
+        {0x00, "read_cr0"}, {0x03, "read_cr3"}, {0x04, "read_cr4"}, {0x10, "write_cr0"},
+        {0x13, "write_cr3"}, {0x14, "write_cr4"}, {0x40, "DE excp"}, {0x41, "DB excp"},
+        {0x43, "BP excp"}, {0x46, "UD excp"}, {0x47, "NM excp"}, {0x48, "DF excp"},
+        {0x4d, "GP excp"}, {0x4e, "PF excp"}, {0x52, "MC excp"}, {0x60, "interrupt"},
+        {0x61, "nmi"}, {0x62, "smi"}, {0x63, "init"}, {0x64, "vintr"}, {0x72, "cpuid"},
+        {0x75, "iret"}, {0x77, "pause"}, {0x78, "hlt"}, {0x79, "invlpg"}, {0x7b, "io"},
+        {0x7c, "msr"}, {0x7d, "task_switch"}, {0x7f, "shutdown"}, {0x81, "hypercall"},
+        {0x8b, "wbinvd"}, {0x8d, "xsetbv"}, {0x400, "npf"}, {0xffffffffffffffffULL,
+                                                                "invalid_guest_state"},
+    };
+    if (isa == KT_ISA_SVM) {
+        for (size_t i = 0; i < KS_ARRAY_SIZE(svm); i++)
+            if (svm[i].code == code)
+                return svm[i].name;
+        return NULL;
+    }
+    return code < KS_ARRAY_SIZE(vmx) ? vmx[code] : NULL;
+}
+
 static int p_exit(const char *s, const char *end, struct kt_event *ev)
 {
     struct cur c = {s, end};
@@ -148,7 +200,14 @@ static int p_exit(const char *s, const char *end, struct kt_event *ev)
         ev->u.exit.code_known = true;
         kv_num(&kv, "isa", &isa);
         ev->u.exit.isa = isa == 2 ? KT_ISA_SVM : KT_ISA_VMX;
-        snprintf(ev->u.exit.reason, sizeof(ev->u.exit.reason), "%llu", (unsigned long long)v);
+        {
+            const char *name = exit_name(ev->u.exit.isa, v);
+            if (name)
+                snprintf(ev->u.exit.reason, sizeof(ev->u.exit.reason), "%s", name);
+            else
+                snprintf(ev->u.exit.reason, sizeof(ev->u.exit.reason), "UNKNOWN (%llu)",
+                         (unsigned long long)v);
+        }
         if (!kv_num(&kv, "guest_rip", &ev->u.exit.rip))
             return -1;
         kv_num(&kv, "info1", &ev->u.exit.info1);
@@ -711,8 +770,8 @@ int kt_parse_line(const char *line, size_t len, unsigned lineno, struct kt_event
             continue;
         ev->type = events[i].type;
         if (events[i].parse(payload, end, ev))
-            return bad(err, lineno, "%s: cannot parse '%.60s' (expected '%s')", ev->name,
-                       payload, events[i].want);
+            return bad(err, lineno, "%s: cannot parse '%.*s' (expected '%s')", ev->name,
+                       (int)(end - payload < 60 ? end - payload : 60), payload, events[i].want);
         break;
     }
     return 1;

@@ -110,7 +110,8 @@ static int expect_end(struct parser *ps, struct cur *c, const char *what)
 {
     cur_spaces(c);
     if (!cur_eof(c))
-        return fail(ps, "unexpected text after %s: '%.20s'", what, c->p);
+        return fail(ps, "unexpected text after %s: '%.*s'", what,
+                    (int)(c->end - c->p < 20 ? c->end - c->p : 20), c->p);
     return 0;
 }
 
