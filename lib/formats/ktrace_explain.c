@@ -290,8 +290,8 @@ static void explain_walk(const struct kt_walk *w, size_t widx, const struct kt_a
              g.gbpages ? "on" : "off",
              as->gbpages >= 0 ? ""
              : g.gbpages     ? " (assumed)"
-                             : " in KVM (inferred: the walk faults this way only without them, "
-                               "paging.md §2.6)",
+                             : " in KVM (inferred: only then does the walk fault this way; see "
+                               "docs/trace.md, 'Why GBPAGES')",
              g.nxe, nxe_given ? "" : nxe_known >= 0 ? " (inferred: F absent from the error code)"
                                                     : " (assumed)",
              g.smep ? "; CR4.SMEP=1 (F in the error code without NXE)" : "");

@@ -82,7 +82,7 @@ void kt_render_text(const struct kt_trace *t, const struct kt_analysis *a, struc
                       e->u.emul.bytes_unreliable && e->u.emul.len
                           ? " (NOT evidence: the fetch walk for this RIP failed, so the decoder "
                             "read 0 bytes; trace-cmd's kvm plugin prints stale bytes from the "
-                            "previous event, paging.md §5.4)"
+                            "previous event; docs/trace.md)"
                       : e->u.emul.bytes_unreliable ? " (the instruction fetch walk failed)"
                                                    : "");
         }
@@ -90,7 +90,7 @@ void kt_render_text(const struct kt_trace *t, const struct kt_analysis *a, struc
             sb_printf(sb, "  note: an emulation FAIL right after a failed fetch walk, ending in "
                           "KVM_EXIT_INTERNAL_ERROR, is KVM's SKIP emulation path (nested VMX "
                           "EPT_MISCONFIG fast MMIO, or SVM without next_rip); ordinary "
-                          "emulation would have injected the #PF (paging.md §5.6)\n");
+                          "emulation would have injected the #PF (docs/trace.md)\n");
     }
 
     if (a->nchain) {
