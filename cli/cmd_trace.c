@@ -31,7 +31,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define CMD "trace"
+#define CMD     "trace"
 #define TRACEFS "/sys/kernel/tracing"
 
 /*
@@ -72,7 +72,8 @@ struct explain_opts {
     bool json;
 };
 
-/* Shared option parsing for the analysis assumptions. Returns 1 if consumed, 0 if not, -1 on error. */
+/* Shared option parsing for the analysis assumptions. Returns 1 if consumed, 0 if not, -1 on error.
+ */
 static int assume_opt(int argc, char **argv, int *i, struct explain_opts *o)
 {
     const char *a = argv[*i];
@@ -146,8 +147,10 @@ static int explain_file(const char *path, const struct explain_opts *o)
         rc = kt_parse_text((const char *)mf.data, mf.size, &t, err);
         mapped_file_close(&mf);
     } else {
-        cli_error(CMD, "%s: not a KVM trace (found %s); expected trace-cmd report text, tracefs "
-                       "text or trace.dat", path, artifact_kind_name(kind));
+        cli_error(CMD,
+                  "%s: not a KVM trace (found %s); expected trace-cmd report text, tracefs "
+                  "text or trace.dat",
+                  path, artifact_kind_name(kind));
         mapped_file_close(&mf);
         return CLI_INPUT;
     }
@@ -167,8 +170,8 @@ static int explain_file(const char *path, const struct explain_opts *o)
     else
         kt_render_text(&t, &a, &sb);
     fputs(sb_str(&sb), stdout);
-    status = (a.shutdown || a.internal_error || a.nwalks_failed || a.emul_failures) ? CLI_FOUND
-                                                                                    : CLI_OK;
+    status =
+        (a.shutdown || a.internal_error || a.nwalks_failed || a.emul_failures) ? CLI_FOUND : CLI_OK;
     sb_free(&sb);
     kt_analysis_free(&a);
     kt_free(&t);
@@ -368,8 +371,8 @@ static int run_traced(char **cmd, const char *inst, const struct record_opts *ro
 
 static int cmd_record(int argc, char **argv)
 {
-    struct record_opts ro = {.out = "kvmscope-trace.txt", .buffer_kb = 16384,
-                             .ex = {.as = {0, -1, -1, false}}};
+    struct record_opts ro = {
+        .out = "kvmscope-trace.txt", .buffer_kb = 16384, .ex = {.as = {0, -1, -1, false}}};
     char inst[256];
     char **cmd = NULL;
     struct sigaction sa = {0};
@@ -457,8 +460,8 @@ static int cmd_record(int argc, char **argv)
         fprintf(stderr, "kvmscope: trace: %s exited with status %d; trace saved to %s\n", cmd[0],
                 WEXITSTATUS(status), ro.out);
     else if (WIFSIGNALED(status))
-        fprintf(stderr, "kvmscope: trace: %s was killed by signal %d; trace saved to %s\n",
-                cmd[0], WTERMSIG(status), ro.out);
+        fprintf(stderr, "kvmscope: trace: %s was killed by signal %d; trace saved to %s\n", cmd[0],
+                WTERMSIG(status), ro.out);
     return explain_file(ro.out, &ro.ex);
 }
 

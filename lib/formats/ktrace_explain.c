@@ -39,22 +39,32 @@ static enum pt_mode mode_of_walk(const struct kt_walk *w)
     if (!w->nlevels)
         return PT_MODE_NONE;
     switch (w->level[0]) {
-    case 5: return PT_MODE_5LEVEL;
-    case 4: return PT_MODE_4LEVEL;
-    case 3: return PT_MODE_PAE; /* the PDPTE register is traced as level 3 (paging.md §5.1) */
-    case 2: return PT_MODE_32;
-    default: return PT_MODE_NONE;
+    case 5:
+        return PT_MODE_5LEVEL;
+    case 4:
+        return PT_MODE_4LEVEL;
+    case 3:
+        return PT_MODE_PAE; /* the PDPTE register is traced as level 3 (paging.md §5.1) */
+    case 2:
+        return PT_MODE_32;
+    default:
+        return PT_MODE_NONE;
     }
 }
 
 static const char *mode_text(enum pt_mode m)
 {
     switch (m) {
-    case PT_MODE_5LEVEL: return "5-level";
-    case PT_MODE_4LEVEL: return "4-level";
-    case PT_MODE_PAE: return "PAE";
-    case PT_MODE_32: return "32-bit";
-    default: return "unknown";
+    case PT_MODE_5LEVEL:
+        return "5-level";
+    case PT_MODE_4LEVEL:
+        return "4-level";
+    case PT_MODE_PAE:
+        return "PAE";
+    case PT_MODE_32:
+        return "32-bit";
+    default:
+        return "unknown";
     }
 }
 
@@ -186,10 +196,14 @@ static const char *verdict_kind(const struct pt_walk *r)
     if (!lv)
         return "unknown";
     switch (lv->verdict) {
-    case PT_RESERVED: return "reserved bit";
-    case PT_NOT_PRESENT: return "not present";
-    case PT_UNBACKED: return "unbacked table";
-    case PT_OK: return r->perm_why ? "permission" : "unknown";
+    case PT_RESERVED:
+        return "reserved bit";
+    case PT_NOT_PRESENT:
+        return "not present";
+    case PT_UNBACKED:
+        return "unbacked table";
+    case PT_OK:
+        return r->perm_why ? "permission" : "unknown";
     }
     return "unknown";
 }
@@ -233,7 +247,8 @@ static void explain_walk(const struct kt_walk *w, size_t widx, const struct kt_a
         for (unsigned gi = 0; gi < ngb && !x->reproduced; gi++)
             for (unsigned ni = 0; ni < nnx && !x->reproduced; ni++) {
                 g = (struct guess){ms[mi], gbs[gi], nxes[ni], 0};
-                /* F in the code needs NXE or SMEP (paging.md §3.4): with NXE known 0, it was SMEP. */
+                /* F in the code needs NXE or SMEP (paging.md §3.4): with NXE known 0, it was SMEP.
+                 */
                 if ((w->error_code & PFERR_F) && !g.nxe)
                     g.smep = 1;
                 conflict = replay(w, m, &g, as->amd, s, &c, &r);
@@ -267,8 +282,8 @@ static void explain_walk(const struct kt_walk *w, size_t widx, const struct kt_a
         const struct pt_level *lv = &r.lv[i];
         char why[180];
         pt_level_reason(&c, lv, why, sizeof(why));
-        snprintf(x->level_text[i], sizeof(x->level_text[i]), "level %d entry %#llx: %s",
-                 lv->level, (unsigned long long)lv->entry, why);
+        snprintf(x->level_text[i], sizeof(x->level_text[i]), "level %d entry %#llx: %s", lv->level,
+                 (unsigned long long)lv->entry, why);
         if (lv->verdict == PT_RESERVED)
             x->rsvd_bits = lv->rsvd_bits;
     }
@@ -289,11 +304,13 @@ static void explain_walk(const struct kt_walk *w, size_t widx, const struct kt_a
              mode_text(m), g.maxphyaddr, as->maxphyaddr ? "" : " (assumed)",
              g.gbpages ? "on" : "off",
              as->gbpages >= 0 ? ""
-             : g.gbpages     ? " (assumed)"
-                             : " in KVM (inferred: only then does the walk fault this way; see "
-                               "docs/trace.md, 'Why GBPAGES')",
-             g.nxe, nxe_given ? "" : nxe_known >= 0 ? " (inferred: F absent from the error code)"
-                                                    : " (assumed)",
+             : g.gbpages      ? " (assumed)"
+                              : " in KVM (inferred: only then does the walk fault this way; see "
+                                "docs/trace.md, 'Why GBPAGES')",
+             g.nxe,
+             nxe_given        ? ""
+             : nxe_known >= 0 ? " (inferred: F absent from the error code)"
+                              : " (assumed)",
              g.smep ? "; CR4.SMEP=1 (F in the error code without NXE)" : "");
     if (!x->reproduced) {
         size_t n = strlen(x->assumed);
@@ -468,8 +485,7 @@ int kt_analyze(struct kt_trace *t, const struct kt_assume *as_in, struct kt_anal
             /* Same linear RIP as a fetch walk that just failed: the decoder got no bytes. */
             if (fetch_failed_recent && a->nwalks) {
                 const struct kt_walk *fw = &a->walks[last_failed_fetch];
-                if (fw->addr == e->u.emul.csbase + e->u.emul.rip ||
-                    fw->addr == e->u.emul.rip)
+                if (fw->addr == e->u.emul.csbase + e->u.emul.rip || fw->addr == e->u.emul.rip)
                     e->u.emul.bytes_unreliable = true;
             }
             if (e->u.emul.bytes_unreliable && e->u.emul.len)
@@ -548,9 +564,10 @@ int kt_analyze(struct kt_trace *t, const struct kt_assume *as_in, struct kt_anal
             snprintf(a->summary, sizeof(a->summary), "triple fault (KVM_EXIT_SHUTDOWN)%s%s%s",
                      a->nchain ? ": " : "", chain, a->nchain ? " -> shutdown" : "");
         else if (a->internal_error)
-            snprintf(a->summary, sizeof(a->summary),
-                     "KVM_EXIT_INTERNAL_ERROR%s%s", a->emul_failures ? " after an emulation "
-                                                                       "failure" : "",
+            snprintf(a->summary, sizeof(a->summary), "KVM_EXIT_INTERNAL_ERROR%s%s",
+                     a->emul_failures ? " after an emulation "
+                                        "failure"
+                                      : "",
                      a->nwalks_failed ? " (a guest page walk failed first)" : "");
         else if (a->nchain)
             snprintf(a->summary, sizeof(a->summary), "exceptions injected: %s", chain);

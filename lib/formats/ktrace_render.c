@@ -21,8 +21,10 @@ static void access_str(uint32_t access, char *buf, size_t len)
     if (!(access & (PFERR_W | PFERR_U | PFERR_F)))
         snprintf(buf, len, "supervisor read%s%s", fl[0] ? ", " : "", fl);
     else
-        snprintf(buf, len, "%s%s%s", (access & PFERR_F) ? "fetch" : (access & PFERR_W) ? "write"
-                                                                                          : "read",
+        snprintf(buf, len, "%s%s%s",
+                 (access & PFERR_F)   ? "fetch"
+                 : (access & PFERR_W) ? "write"
+                                      : "read",
                  (access & PFERR_U) ? " (user)" : " (supervisor)", "");
 }
 
@@ -40,8 +42,7 @@ void kt_render_text(const struct kt_trace *t, const struct kt_analysis *a, struc
     char fl[48], acc[64], bytes[64];
 
     sb_printf(sb, "KVM trace: %u events (%u not interpreted), %u exits%s\n", a->total_events,
-              t->other_events, a->total_exits,
-              t->source == KT_SRC_DAT ? ", from trace.dat" : "");
+              t->other_events, a->total_exits, t->source == KT_SRC_DAT ? ", from trace.dat" : "");
     if (t->dropped_events)
         sb_printf(sb, "WARNING: %llu events were dropped by the ring buffer; gaps are possible\n",
                   (unsigned long long)t->dropped_events);
@@ -108,8 +109,9 @@ void kt_render_text(const struct kt_trace *t, const struct kt_analysis *a, struc
             }
             if (x->fault_addr)
                 sb_printf(sb, " for address %#llx", (unsigned long long)x->fault_addr);
-            sb_printf(sb, x->inferred ? " (not traced: KVM escalated, inferred from the IDT read)"
-                                      : " injected (line %u)",
+            sb_printf(sb,
+                      x->inferred ? " (not traced: KVM escalated, inferred from the IDT read)"
+                                  : " injected (line %u)",
                       ev_line(t, x->event));
             if (x->delivery_failed)
                 sb_printf(sb, "; delivery failed: reading its IDT entry at %#llx faulted",

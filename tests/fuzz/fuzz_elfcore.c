@@ -19,8 +19,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         for (unsigned i = 0; i < core.mem.nregions; i++) {
             uint8_t b;
             const struct gmem_region *r = &core.mem.region[i];
-            if (gmem_read(&core.mem, r->gpa, &b, 1) || gmem_read(&core.mem, r->gpa + r->size - 1,
-                                                                 &b, 1))
+            if (gmem_read(&core.mem, r->gpa, &b, 1) ||
+                gmem_read(&core.mem, r->gpa + r->size - 1, &b, 1))
                 __builtin_trap();
         }
         for (unsigned c = 0; c < core.ncpus; c++) {

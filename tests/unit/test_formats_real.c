@@ -51,8 +51,7 @@ static int read_reply(char *out, size_t cap, double timeout)
             return -EIO;
         n += (size_t)r;
         out[n] = 0;
-        if (n >= 7 && strstr(out, "(qemu) ") && n > 7 &&
-            !memcmp(out + n - 7, "(qemu) ", 7))
+        if (n >= 7 && strstr(out, "(qemu) ") && n > 7 && !memcmp(out + n - 7, "(qemu) ", 7))
             return (int)n;
         if (n + 1 >= cap)
             return -ENOSPC;

@@ -228,38 +228,35 @@ static void explain_other_walk_failures(void)
     struct kt_analysis a;
     const char *trace =
         /* 1: not present PTE, write access */
-        HEAD "kvm_mmu_pagetable_walk: addr 133025 pferr 2 W\n"
-        HEAD "kvm_mmu_paging_element: pte 2023 level 4\n"
-        HEAD "kvm_mmu_paging_element: pte 3023 level 3\n"
-        HEAD "kvm_mmu_paging_element: pte 4023 level 2\n"
-        HEAD "kvm_mmu_paging_element: pte 0 level 1\n"
-        HEAD "kvm_mmu_walker_error: pferr 2 W\n"
+        HEAD "kvm_mmu_pagetable_walk: addr 133025 pferr 2 W\n" HEAD
+             "kvm_mmu_paging_element: pte 2023 level 4\n" HEAD
+             "kvm_mmu_paging_element: pte 3023 level 3\n" HEAD
+             "kvm_mmu_paging_element: pte 4023 level 2\n" HEAD
+             "kvm_mmu_paging_element: pte 0 level 1\n" HEAD "kvm_mmu_walker_error: pferr 2 W\n"
         /* 2: bit 36 of a PTE with MAXPHYADDR 36 */
-        HEAD "kvm_mmu_pagetable_walk: addr 133025 pferr 0 \n"
-        HEAD "kvm_mmu_paging_element: pte 2023 level 4\n"
-        HEAD "kvm_mmu_paging_element: pte 3023 level 3\n"
-        HEAD "kvm_mmu_paging_element: pte 4023 level 2\n"
-        HEAD "kvm_mmu_paging_element: pte 1000005023 level 1\n"
-        HEAD "kvm_mmu_walker_error: pferr 9 P|RSVD\n"
+        HEAD "kvm_mmu_pagetable_walk: addr 133025 pferr 0 \n" HEAD
+             "kvm_mmu_paging_element: pte 2023 level 4\n" HEAD
+             "kvm_mmu_paging_element: pte 3023 level 3\n" HEAD
+             "kvm_mmu_paging_element: pte 4023 level 2\n" HEAD
+             "kvm_mmu_paging_element: pte 1000005023 level 1\n" HEAD
+             "kvm_mmu_walker_error: pferr 9 P|RSVD\n"
         /* 3: user read of a supervisor page */
-        HEAD "kvm_mmu_pagetable_walk: addr 133025 pferr 4 U\n"
-        HEAD "kvm_mmu_paging_element: pte 2027 level 4\n"
-        HEAD "kvm_mmu_paging_element: pte 3027 level 3\n"
-        HEAD "kvm_mmu_paging_element: pte 4027 level 2\n"
-        HEAD "kvm_mmu_paging_element: pte 5023 level 1\n"
-        HEAD "kvm_mmu_walker_error: pferr 5 P|U\n"
+        HEAD "kvm_mmu_pagetable_walk: addr 133025 pferr 4 U\n" HEAD
+             "kvm_mmu_paging_element: pte 2027 level 4\n" HEAD
+             "kvm_mmu_paging_element: pte 3027 level 3\n" HEAD
+             "kvm_mmu_paging_element: pte 4027 level 2\n" HEAD
+             "kvm_mmu_paging_element: pte 5023 level 1\n" HEAD "kvm_mmu_walker_error: pferr 5 P|U\n"
         /* 4: a successful walk that sets A bits */
-        HEAD "kvm_mmu_pagetable_walk: addr 1000 pferr 0 \n"
-        HEAD "kvm_mmu_paging_element: pte 2007 level 4\n"
-        HEAD "kvm_mmu_paging_element: pte 80 level 3\n"
-        HEAD "kvm_mmu_set_accessed_bit: gpa 1000\n"
+        HEAD "kvm_mmu_pagetable_walk: addr 1000 pferr 0 \n" HEAD
+             "kvm_mmu_paging_element: pte 2007 level 4\n" HEAD
+             "kvm_mmu_paging_element: pte 80 level 3\n" HEAD "kvm_mmu_set_accessed_bit: gpa 1000\n"
         /* 5: NX fetch with EFER.NXE=1 (F kept in the code) */
-        HEAD "kvm_mmu_pagetable_walk: addr 133025 pferr 10 F\n"
-        HEAD "kvm_mmu_paging_element: pte 2023 level 4\n"
-        HEAD "kvm_mmu_paging_element: pte 3023 level 3\n"
-        HEAD "kvm_mmu_paging_element: pte 4023 level 2\n"
-        HEAD "kvm_mmu_paging_element: pte 8000000000005023 level 1\n"
-        HEAD "kvm_mmu_walker_error: pferr 11 P|F\n";
+        HEAD "kvm_mmu_pagetable_walk: addr 133025 pferr 10 F\n" HEAD
+             "kvm_mmu_paging_element: pte 2023 level 4\n" HEAD
+             "kvm_mmu_paging_element: pte 3023 level 3\n" HEAD
+             "kvm_mmu_paging_element: pte 4023 level 2\n" HEAD
+             "kvm_mmu_paging_element: pte 8000000000005023 level 1\n" HEAD
+             "kvm_mmu_walker_error: pferr 11 P|F\n";
 
     EXPECT_EQ(parse_str(trace, &t), 0);
     EXPECT_EQ(kt_analyze(&t, &unknown, &a), 0);
@@ -337,7 +334,8 @@ static void event_forms(void)
     EXPECT_EQ(kt_parse_line(l, strlen(l), 1, &ev, err), 1);
     EXPECT_EQ(ev.pid, 1234);
     EXPECT_EQ(ev.cpu, 2);
-    l = "   <...>-4242    3d..1. 1234567.890125: kvm_exit:             reason HLT rip 0x1006 info 0 0";
+    l = "   <...>-4242    3d..1. 1234567.890125: kvm_exit:             reason HLT rip 0x1006 info "
+        "0 0";
     EXPECT_EQ(kt_parse_line(l, strlen(l), 1, &ev, err), 1);
     EXPECT_EQ(ev.cpu, 3);
     /* Not events. */
