@@ -129,7 +129,7 @@ static char regs_text[65536];
 
 static void real_qemu_artifacts(void)
 {
-    char cmd[256], path_core[128], path_pcore[128], path_mem[128];
+    char cmd[256], path_core[128], path_pcore[128], path_mem[128], path_regs[128];
     struct snapshot snap, csnap;
     struct qemu_dump_info info;
     struct elfcore core, pcore;
@@ -169,6 +169,16 @@ static void real_qemu_artifacts(void)
     EXPECT_EQ(snap.s.efer, X86_EFER_LMA | X86_EFER_LME);
     EXPECT_EQ(info.cpu_index, 0);
 
+    /* Keep the monitor text for offline_load below. */
+    snprintf(path_regs, sizeof(path_regs), "%s/regs.txt", dir);
+    {
+        FILE *f = fopen(path_regs, "wb");
+        EXPECT(f != NULL);
+        if (f) {
+            fwrite(regs_text, 1, (size_t)n, f);
+            fclose(f);
+        }
+    }
     snprintf(path_core, sizeof(path_core), "%s/core.elf", dir);
     snprintf(path_pcore, sizeof(path_pcore), "%s/core-paging.elf", dir);
     snprintf(path_mem, sizeof(path_mem), "%s/mem.bin", dir);
@@ -239,6 +249,37 @@ static void real_qemu_artifacts(void)
     EXPECT_EQ(gmem_read(&pcore.mem, 0x100000, b2, 1), -EFAULT);
     elfcore_close(&pcore);
     elfcore_close(&core);
+
+    /* The offline loader: registers from the core's notes, then from the text with the core's
+     * memory. */
+    {
+        struct offline_inputs in = {.core_path = path_core};
+        struct offline *o = calloc(1, sizeof(*o));
+        uint8_t m[4];
+
+        EXPECT_EQ(offline_load(&in, o, err), 0);
+        EXPECT_EQ(o->snap.s.rip, snap.s.rip);
+        EXPECT_EQ(o->snap.s.gpr[X86_R15], 0xf00dfeed);
+        EXPECT(o->snap.have & SNAP_HAVE_MEM);
+        EXPECT(o->snap.have & SNAP_EFER_INFERRED);
+        EXPECT_CONTAINS(o->notes, "EFER is not in the core");
+        EXPECT_EQ(gmem_read(o->snap.mem, snap.s.rip - 1, m, 1), 0);
+        EXPECT_EQ(m[0], 0xf4);
+        offline_close(o);
+        in.regs_path = path_regs;
+        EXPECT_EQ(offline_load(&in, o, err), 0);
+        EXPECT(!(o->snap.have & SNAP_EFER_INFERRED)); /* the monitor printed EFER= */
+        EXPECT_EQ(o->snap.s.efer, 0x500);
+        EXPECT(o->snap.mem != NULL);
+        EXPECT_CONTAINS(o->notes, "memory from");
+        offline_close(o);
+        in.cpu = 3;
+        in.regs_path = NULL;
+        EXPECT_EQ(offline_load(&in, o, err), -ENOENT);
+        EXPECT_CONTAINS(err, "no register notes for CPU 3");
+        offline_close(o);
+        free(o);
+    }
 out:
     stop_qemu();
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
