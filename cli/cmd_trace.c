@@ -457,11 +457,13 @@ static int cmd_record(int argc, char **argv)
         return CLI_HOST;
     }
     if (WIFEXITED(status))
-        fprintf(stderr, "kvmscope: trace: %s exited with status %d; trace saved to %s\n", cmd[0],
-                WEXITSTATUS(status), ro.out);
+        fprintf(stderr,
+                "kvmscope: trace: %s exited with status %d; trace saved to %s (instance %s)\n",
+                cmd[0], WEXITSTATUS(status), ro.out, inst);
     else if (WIFSIGNALED(status))
-        fprintf(stderr, "kvmscope: trace: %s was killed by signal %d; trace saved to %s\n", cmd[0],
-                WTERMSIG(status), ro.out);
+        fprintf(stderr,
+                "kvmscope: trace: %s was killed by signal %d; trace saved to %s (instance %s)\n",
+                cmd[0], WTERMSIG(status), ro.out, inst);
     return explain_file(ro.out, &ro.ex);
 }
 

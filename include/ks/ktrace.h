@@ -242,6 +242,9 @@ struct kt_analysis {
     size_t emul_failures;      /* kvm_emulate_insn ... FAIL / failed */
     size_t emul_unreliable;    /* emulate lines whose bytes are not evidence */
     size_t first_emul_failure; /* event index, valid if emul_failures */
+    bool emul_fetch_not_ram;   /* a failed emulation read 0 bytes after a fetch walk that
+                                  succeeded: the instruction's GPA is not RAM */
+    uint64_t emul_fetch_gpa;   /* that GPA, when emul_fetch_not_ram */
     unsigned nchain;
     struct kt_exc chain[KT_MAX_CHAIN]; /* the LAST run of injected exceptions before the end */
     bool shutdown;                     /* KVM_EXIT_SHUTDOWN seen (triple fault) */

@@ -320,6 +320,29 @@ static void explain_walk(const struct kt_walk *w, size_t widx, const struct kt_a
     free(s);
 }
 
+/*
+ * The GPA a successful traced walk translated to, by replaying it with the
+ * most permissive assumptions (the walk did not fault, so none can matter
+ * for the frame address). Returns false when the entries do not replay.
+ */
+static bool walk_gpa(const struct kt_walk *w, bool amd, uint64_t *gpa)
+{
+    struct guess g = {52, 1, 1, 0};
+    struct scratch *s = malloc(sizeof(*s));
+    struct pt_ctx c;
+    struct pt_walk r;
+    bool ok;
+
+    if (!s)
+        return false;
+    ok = mode_of_walk(w) != PT_MODE_NONE && !replay(w, mode_of_walk(w), &g, amd, s, &c, &r) &&
+         !r.fault;
+    if (ok)
+        *gpa = r.gpa;
+    free(s);
+    return ok;
+}
+
 /* ---------------------------------------------------------------------------------------------
  * Analysis
  */
@@ -494,6 +517,21 @@ int kt_analyze(struct kt_trace *t, const struct kt_assume *as_in, struct kt_anal
                 if (!a->emul_failures)
                     a->first_emul_failure = i;
                 a->emul_failures++;
+                /*
+                 * The kernel format prints exactly the bytes decoded. None after a fetch
+                 * walk that translated: reading the GPA failed, so it is not RAM (no
+                 * memslot, or MMIO), and KVM cannot emulate from there.
+                 */
+                if (!e->u.emul.len && !e->u.emul.plugin_form && a->nwalks) {
+                    const struct kt_walk *lw = &a->walks[a->nwalks - 1];
+                    uint64_t gpa;
+                    if (!lw->failed && (lw->access & PFERR_F) &&
+                        lw->addr == e->u.emul.csbase + e->u.emul.rip &&
+                        walk_gpa(lw, as.amd, &gpa)) {
+                        a->emul_fetch_not_ram = true;
+                        a->emul_fetch_gpa = gpa;
+                    }
+                }
             } else if (!e->u.emul.bytes_unreliable) {
                 progress = true;
             }
@@ -563,6 +601,11 @@ int kt_analyze(struct kt_trace *t, const struct kt_assume *as_in, struct kt_anal
         if (a->shutdown)
             snprintf(a->summary, sizeof(a->summary), "triple fault (KVM_EXIT_SHUTDOWN)%s%s%s",
                      a->nchain ? ": " : "", chain, a->nchain ? " -> shutdown" : "");
+        else if (a->internal_error && a->emul_fetch_not_ram)
+            snprintf(a->summary, sizeof(a->summary),
+                     "KVM_EXIT_INTERNAL_ERROR after an emulation failure: the instruction is at "
+                     "GPA %#llx, which is not RAM",
+                     (unsigned long long)a->emul_fetch_gpa);
         else if (a->internal_error)
             snprintf(a->summary, sizeof(a->summary), "KVM_EXIT_INTERNAL_ERROR%s%s",
                      a->emul_failures ? " after an emulation "

@@ -87,6 +87,12 @@ void kt_render_text(const struct kt_trace *t, const struct kt_analysis *a, struc
                       : e->u.emul.bytes_unreliable ? " (the instruction fetch walk failed)"
                                                    : "");
         }
+        if (a->emul_fetch_not_ram)
+            sb_printf(sb,
+                      "  note: the instruction fetch walk succeeded (GPA %#llx) but the decoder "
+                      "read no bytes: that GPA has no RAM behind it (no memslot, or MMIO), so "
+                      "KVM cannot fetch the instruction\n",
+                      (unsigned long long)a->emul_fetch_gpa);
         if (a->internal_error && a->nwalks_failed && a->emul_failures)
             sb_printf(sb, "  note: an emulation FAIL right after a failed fetch walk, ending in "
                           "KVM_EXIT_INTERNAL_ERROR, is KVM's SKIP emulation path (nested VMX "
@@ -181,8 +187,12 @@ void kt_render_json(const struct kt_trace *t, const struct kt_analysis *a, struc
         sb_printf(sb, ",\"first_failure\":{\"line\":%u,", e->line);
         json_hex(sb, "csbase", e->u.emul.csbase, true);
         json_hex(sb, "rip", e->u.emul.rip, true);
-        sb_printf(sb, "\"len\":%u,\"bytes_reliable\":%s}", e->u.emul.len,
+        sb_printf(sb, "\"len\":%u,\"bytes_reliable\":%s", e->u.emul.len,
                   e->u.emul.bytes_unreliable ? "false" : "true");
+        if (a->emul_fetch_not_ram)
+            sb_printf(sb, ",\"fetch_gpa_not_ram\":\"%#llx\"",
+                      (unsigned long long)a->emul_fetch_gpa);
+        sb_printf(sb, "}");
     }
     sb_printf(sb, "},\"exceptions\":[");
     for (unsigned k = 0; k < a->nchain; k++) {

@@ -69,6 +69,9 @@ if run pvm-json 1 trace explain --json "$D/kvm_pvm_1g_pages_triple_fault.trace.t
     fi
 fi
 
+run unbacked-explain 1 trace explain "$D/kvm_pvm_unbacked_fetch.trace.txt" &&
+    has unbacked-explain "the instruction is at GPA 0x6000000, which is not RAM"
+
 run report-explain 0 trace explain "$D/tracecmd316_report_kvm_synthetic.txt" &&
     has report-explain "IO_INSTRUCTION" "no crash signature"
 
@@ -122,13 +125,28 @@ else
     else
         has record "triple fault (KVM_EXIT_SHUTDOWN)" "level 3 entry 0x83: PS at level 3" \
             "error code 0x9 P|RSVD" "-> #DF -> shutdown"
-        if ls /sys/kernel/tracing/instances 2>/dev/null | grep -q "^kvmscope-"; then
-            fail record-cleanup "a kvmscope tracefs instance was left behind"
+        # Other kvmscope runs may trace concurrently: check the instance this run named.
+        inst=$(sed -n 's/.*(instance \(.*\))$/\1/p' "$T/err" | tail -1)
+        if [ -z "$inst" ]; then
+            fail record-cleanup "no instance name on stderr"
+        elif [ -e "$inst" ]; then
+            fail record-cleanup "$inst was left behind"
         else
             pass record-cleanup
         fi
         run record-reexplain 1 trace explain "$T/rec.txt" &&
             has record-reexplain "P|RSVD"
+    fi
+    # --stream drains trace_pipe while QEMU runs. After the internal error QEMU pauses instead
+    # of exiting, so --timeout ends it.
+    "$K" trace record --stream --out "$T/rec2.txt" --timeout 2 -- qemu-system-x86_64 \
+        -machine accel=kvm -cpu qemu64 -bios "$QBOOT" -m 16 -display none -nodefaults \
+        -no-reboot -kernel "$B/guests/formats/mb1_unbacked.bin" >"$T/out" 2>"$T/err"
+    rc=$?
+    if [ "$rc" -ne 1 ]; then
+        fail record-stream "status $rc, want 1; stderr: $(tail -c 300 "$T/err")"
+    else
+        has record-stream "GPA 0x6000000, which is not RAM" "KVM_EXIT_INTERNAL_ERROR"
     fi
 fi
 

@@ -220,6 +220,29 @@ static void explain_seed_internal_error(void)
     kt_free(&t);
 }
 
+/* A real capture: the fetch walk for 0x6000000 translates, but there is no RAM at that GPA. */
+static void explain_fetch_from_non_ram(void)
+{
+    struct kt_trace t;
+    struct kt_analysis a;
+    struct strbuf sb;
+
+    EXPECT_EQ(parse_fixture("kvm_pvm_unbacked_fetch.trace.txt", &t), 0);
+    EXPECT_EQ(kt_analyze(&t, &unknown, &a), 0);
+    EXPECT(a.internal_error);
+    EXPECT_EQ(a.nwalks_failed, 0);
+    EXPECT_EQ(a.emul_failures, 1);
+    EXPECT(a.emul_fetch_not_ram);
+    EXPECT_EQ(a.emul_fetch_gpa, 0x6000000);
+    EXPECT_CONTAINS(a.summary, "GPA 0x6000000, which is not RAM");
+    sb_init(&sb);
+    kt_render_json(&t, &a, &sb);
+    EXPECT_CONTAINS(sb_str(&sb), "\"fetch_gpa_not_ram\":\"0x6000000\"");
+    sb_free(&sb);
+    kt_analysis_free(&a);
+    kt_free(&t);
+}
+
 #define HEAD " qemu-system-x86-100   [000] .....   10.000001: "
 
 static void explain_other_walk_failures(void)
@@ -459,6 +482,7 @@ int main(void)
     RUN(tracefs_pvm_capture);
     RUN(explain_pvm_triple_fault);
     RUN(explain_seed_internal_error);
+    RUN(explain_fetch_from_non_ram);
     RUN(explain_other_walk_failures);
     RUN(event_forms);
     RUN(malformed_traces);
