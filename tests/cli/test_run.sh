@@ -146,6 +146,18 @@ run stats 7 --stats --entry 0x100000 "$G/strpio.bin" && has stats.err "exits:" &
 run vga 1 --vga --entry 0x100000 "$G/vga.bin" && has vga.out "VGA text works" && has vga.out "third row" &&
     pass run_vga
 
+# --irqchip: the in-kernel PIC and PIT deliver timer interrupts (no exits for them),
+# and a HLT with interrupts off, which KVM then handles itself, is still detected.
+run pit 11 --irqchip --timeout 10 --stats --entry 0x100000 "$G/pit.bin" && has pit.out "pit: 3 ticks" &&
+    pass run_irqchip_pit
+start=$(date +%s%N)
+run irq_halt 0 --irqchip --entry 0x100000 "$G/halt.bin"
+ok=$?
+ms=$(( ($(date +%s%N) - start) / 1000000 ))
+[ $ok -eq 0 ] && { [ $ms -lt 3000 ] && pass run_irqchip_halt || fail run_irqchip_halt "took $ms ms"; }
+# Without the irqchip nothing ever interrupts the guest: the HLT ends the run.
+run pit_noirq 0 --entry 0x100000 "$G/pit.bin" && has pit_noirq.err "interrupts enabled" && pass run_no_irqchip
+
 # A hostile guest hammering ports and MMIO cannot crash the VMM.
 run hostile 133 --serial "$T/hostile.serial" --entry 0x100000 "$G/hostile.bin" && pass run_hostile
 
