@@ -178,6 +178,14 @@ fi
 if [ -f "$B/guests/mb1-elf32.elf" ]; then
     run mb1 1 --append "hello world" "$B/guests/mb1-elf32.elf" && has mb1.out "hello world" &&
         has mb1.out "mb1-elf32: done" && pass run_multiboot
+    printf 'module one' >"$T/m1"
+    printf 'module two' >"$T/m2"
+    run mods 1 --initrd "$T/m1 a=1,,b,$T/m2" --module "$T/m1 third" "$B/guests/mb1-elf32.elf" &&
+        has mods.out "mods=0x3" && has mods.out "cmdline='$T/m1 a=1,b' data='module one'" &&
+        has mods.out "cmdline='$T/m2' data='module two'" && has mods.out "cmdline='$T/m1 third'" &&
+        pass run_modules
+    run bad_mods 2 --initrd ",x" "$B/guests/mb1-elf32.elf" && has bad_mods.err "empty module" &&
+        pass run_bad_module_list
 else
     skip run_multiboot "guests/mb1-elf32.elf not built"
 fi
