@@ -161,6 +161,18 @@ run pit_noirq 0 --entry 0x100000 "$G/pit.bin" && has pit_noirq.err "interrupts e
 # A hostile guest hammering ports and MMIO cannot crash the VMM.
 run hostile 133 --serial "$T/hostile.serial" --entry 0x100000 "$G/hostile.bin" && pass run_hostile
 
+# The run loop issues no ioctl per exit besides KVM_RUN (KVM_CAP_SYNC_REGS), and none per MiB of RAM.
+if command -v strace >/dev/null; then
+    strace -f -e trace=ioctl -o "$T/strace" "$K" run -m 1G --serial /dev/null --entry 0x100000 "$G/hostile.bin" \
+        >/dev/null 2>&1
+    nrun=$(grep -c 'KVM_RUN' "$T/strace")
+    nother=$(grep 'ioctl(' "$T/strace" | grep -vc 'KVM_RUN')
+    if [ "$nrun" -gt 10000 ] && [ "$nother" -le 20 ]; then pass run_no_ioctl_per_exit
+    else fail run_no_ioctl_per_exit "$nrun KVM_RUN, $nother other ioctls"; fi
+else
+    skip run_no_ioctl_per_exit "strace is not installed"
+fi
+
 # The seed story: 1 GiB pages on a host whose KVM lacks them -> P|RSVD, explained.
 if [ -f "$B/guests/seed.elf" ]; then
     run seed 6 --json --cpu qemu64,+pdpe1gb "$B/guests/seed.elf"
