@@ -188,8 +188,7 @@ static bool handle_mmio(struct vmm *vm, struct vmm_exit *out, struct vmm_trace_r
                       rec);
 }
 
-/* Returns true when the exit ends vmm_run with (out) filled. */
-static bool handle_exit(struct vmm *vm, struct vmm_exit *out, struct vmm_trace_rec *rec)
+bool vmm_handle_exit(struct vmm *vm, struct vmm_exit *out, struct vmm_trace_rec *rec)
 {
     struct kvm_run *run = vm->run;
 
@@ -335,7 +334,7 @@ static int run_loop(struct vmm *vm, uint64_t deadline, struct vmm_exit *out)
         rec->size = rec->flags = 0;
         rec->insn_len = (uint8_t)vmm_fetch_insn(vm, rec->insn, sizeof(rec->insn));
         out->kvm_reason = run->exit_reason;
-        if (handle_exit(vm, out, rec))
+        if (vmm_handle_exit(vm, out, rec))
             return 0;
         prev = rec;
     }
