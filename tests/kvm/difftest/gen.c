@@ -169,6 +169,16 @@ static void gen_4level(uint64_t *sp, const struct dt_gen_cfg *cfg, struct dt_cas
 
     table[4] = DT_PML4_POOL + below(&s, DT_PML4_POOL_PAGES) * 0x1000;
     pick_tables(&s, &table[1], 3);
+    /* One case in 16 shares pages between levels (self-maps, aliased tables):
+     * a lower level reuses a higher level's page, so one entry may be read at
+     * two levels. Slot 0 of a PML4 page stays the harness's. */
+    if (one_in(&s, 16)) {
+        for (int l = 3; l >= 1; l--) {
+            int from = l + 1 + (int)below(&s, 4 - l);
+            if (one_in(&s, 2) && !(table[from] == table[4] && idx[l] == 0))
+                table[l] = table[from];
+        }
+    }
     c->cr3 = table[4] | (one_in(&s, 4) ? next(&s) & (PTE_PWT | PTE_PCD) : 0);
     for (int l = 4; l >= 1; l--) {
         struct dt_entry *e = &c->ent[4 - l];
@@ -309,6 +319,8 @@ void dt_gen_case(const struct dt_gen_cfg *cfg, uint64_t seed, uint64_t index, st
     c->kind = (unsigned)below(&s, 3);
     c->user = one_in(&s, 2);
     c->wval = 0xd1ff000000000000ULL | index;
+    /* RFLAGS.AC lifts SMAP for CPL0 data accesses (spec/paging.md §3.3 rule 5). */
+    c->rflags = 0x2 | (one_in(&s, 2) ? X86_RFLAGS_AC : 0);
     if (cfg->legacy)
         gen_legacy(&s, cfg, c);
     else
@@ -333,7 +345,7 @@ void dt_case_ctx(const struct dt_case *c, const struct pt_cpu *cpu, struct pt_ct
         .cr3 = c->cr3,
         .cr4 = c->cr4,
         .efer = c->efer,
-        .rflags = 0x2, /* the guest never sets RFLAGS.AC */
+        .rflags = c->rflags,
         .cpu = *cpu,
     };
 }

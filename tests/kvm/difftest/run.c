@@ -34,7 +34,8 @@ struct dt_state {
     struct dt_case c;
     struct pt_walk w;
     int walk_rc;
-    bool pdpte_gp; /* PAE: the model says the CR0 load must #GP (reserved PDPTE bits) */
+    bool pdpte_gp;            /* PAE: the model says the CR0 load must #GP (reserved PDPTE bits) */
+    uint64_t pre[DT_MAX_ENT]; /* the entries in memory before the access (shared pages!) */
     unsigned dumps;
     char err[KS_ERR_LEN];
 };
@@ -247,6 +248,10 @@ static void post_case(struct dt_state *s)
          * guest's own store is what makes KVM's shadow MMU notice the change. */
         write_entry(s->m, c, c->ent[i].gpa, c->ent[i].val);
     }
+    /* When levels share a page, a later store may overwrite an earlier one. */
+    for (unsigned i = 0; i < c->nent; i++)
+        s->pre[i] = read_entry(s->m, c, c->ent[i].gpa);
+    wr64(s->m, DT_CMD + DT_CMD_RFLAGS, c->rflags);
     clear_result(s->m);
     dt_case_ctx(c, &s->gen.cpu, &ctx);
     s->pdpte_gp = c->mode == PT_MODE_PAE && pt_load_pdptrs(s->m, &ctx, pdptr) == -EINVAL;
@@ -263,6 +268,7 @@ static void post_probe(struct dt_state *s, uint64_t bit)
     wr64(s->m, DT_CMD + DT_CMD_GVA, DT_CMD);
     wr64(s->m, DT_CMD + DT_CMD_KIND, DT_READ);
     wr64(s->m, DT_CMD + DT_CMD_NWRITE, 0);
+    wr64(s->m, DT_CMD + DT_CMD_RFLAGS, 0x2);
     clear_result(s->m);
     s->probe_bit = bit;
 }
@@ -281,11 +287,14 @@ static enum dt_outcome outcome_of(const struct pt_walk *w)
     return DT_OUT_NP;
 }
 
-static void expected_entries(const struct dt_case *c, const struct pt_walk *w,
-                             uint64_t exp[DT_MAX_ENT])
+/* (pre) with the model's A/D updates applied in order (one entry may be updated twice). */
+static void expected_entries(const struct dt_state *s, uint64_t exp[DT_MAX_ENT])
 {
+    const struct dt_case *c = &s->c;
+    const struct pt_walk *w = &s->w;
+
     for (unsigned i = 0; i < c->nent; i++) {
-        exp[i] = c->ent[i].val;
+        exp[i] = s->pre[i];
         for (unsigned j = 0; !w->fault && j < w->n_ad; j++)
             if (w->ad[j].entry_gpa == c->ent[i].gpa)
                 exp[i] = w->ad[j].new_entry;
@@ -311,7 +320,7 @@ static bool agree(const struct dt_state *s, const struct dt_result *r,
             return false;
         }
         for (unsigned i = 0; i < c->nent; i++) {
-            if (post[i] != c->ent[i].val) {
+            if (post[i] != s->pre[i]) {
                 snprintf(why, len, "entry @0x%" PRIx64 " changed although the CR0 load failed",
                          c->ent[i].gpa);
                 return false;
@@ -358,7 +367,7 @@ static bool agree(const struct dt_state *s, const struct dt_result *r,
             return false;
         }
     }
-    expected_entries(c, w, exp);
+    expected_entries(s, exp);
     for (unsigned i = 0; i < c->nent; i++) {
         if (post[i] != exp[i]) {
             snprintf(why, len,
@@ -383,14 +392,14 @@ static void dump_case(FILE *f, const struct dt_state *s, const struct dt_result 
             s->gen.cpu.gbpages, s->gen.cpu.amd);
     fprintf(f,
             "  cr0 0x%" PRIx64 " cr3 0x%" PRIx64 " cr4 0x%" PRIx64 " efer 0x%" PRIx64
-            "  %s paging, access %s at CPL%d, gva 0x%016" PRIx64 "\n",
-            c->cr0, c->cr3, c->cr4, c->efer, pt_mode_name(c->mode), dt_kind_name(c->kind),
-            c->user ? 3 : 0, c->gva);
+            " rflags 0x%" PRIx64 "  %s paging, access %s at CPL%d, gva 0x%016" PRIx64 "\n",
+            c->cr0, c->cr3, c->cr4, c->efer, c->rflags, pt_mode_name(c->mode),
+            dt_kind_name(c->kind), c->user ? 3 : 0, c->gva);
     if (s->pdpte_gp)
         fprintf(f, "  model: a PDPTE has reserved bits, the CR0 load must #GP(0)\n");
     for (unsigned i = 0; i < c->nent; i++)
         fprintf(f, "  L%d @0x%08" PRIx64 " before 0x%016" PRIx64 " after 0x%016" PRIx64 "\n",
-                c->ent[i].level, c->ent[i].gpa, c->ent[i].val, post[i]);
+                c->ent[i].level, c->ent[i].gpa, s->pre[i], post[i]);
     fprintf(f,
             "  KVM:   phase %" PRIu64 " vector 0x%" PRIx64 " error 0x%" PRIx64 " cr2 0x%" PRIx64
             " value 0x%" PRIx64 " rip 0x%" PRIx64 "\n",
