@@ -30,6 +30,8 @@ struct dt_state {
     uint64_t probe_todo, probe_bit;
     bool probe_paging, paging_refused;
     uint64_t next_index, end_index;
+    struct dt_case *directed; /* cfg->directed's cases, [0, end_index) */
+    bool directed_built;
     enum pending pending;
     struct dt_case c;
     struct pt_walk w;
@@ -466,6 +468,11 @@ static void finish_case(struct dt_state *s)
     read_result(s->m, &r);
     for (unsigned i = 0; i < s->c.nent; i++)
         post[i] = read_entry(s->m, &s->c, s->c.ent[i].gpa);
+    if (s->directed && s->cfg->kvm) {
+        struct dt_kvm_outcome *o = &s->cfg->kvm[s->c.index];
+        *o = (struct dt_kvm_outcome){r.phase, r.vector, r.err, r.cr2, r.value, {0}};
+        memcpy(o->post, post, sizeof(o->post));
+    }
     s->st->cases++;
     if (agree(s, &r, post, why, sizeof(why))) {
         s->st->agree++;
@@ -527,11 +534,21 @@ static int on_port(void *opaque, uint64_t addr, bool write, uint8_t *data, unsig
         s->pending = PEND_PROBE;
         return VMM_IO_OK;
     }
+    if (s->directed && !s->directed_built) {
+        s->directed_built = true;
+        s->end_index = s->cfg->directed(s->cfg->directed_opaque, &s->gen.cpu, s->gen.cr4_extra,
+                                        s->directed, DT_MAX_DIRECTED);
+        for (uint64_t i = 0; i < s->end_index; i++)
+            s->directed[i].index = i;
+    }
     if (s->next_index == s->end_index) {
         *stop_code = 0;
         return VMM_IO_STOP;
     }
-    dt_gen_case(&s->gen, s->cfg->seed, s->next_index++, &s->c);
+    if (s->directed)
+        s->c = s->directed[s->next_index++];
+    else
+        dt_gen_case(&s->gen, s->cfg->seed, s->next_index++, &s->c);
     post_case(s);
     s->pending = PEND_CASE;
     return VMM_IO_OK;
@@ -577,6 +594,14 @@ int dt_run(const struct dt_run_cfg *cfg, struct dt_stats *st, char err[KS_ERR_LE
     s->probe_paging = cfg->legacy;
     s->next_index = cfg->first;
     s->end_index = cfg->first + cfg->count;
+    if (cfg->directed) {
+        s->directed = calloc(DT_MAX_DIRECTED, sizeof(*s->directed));
+        if (!s->directed) {
+            rc = -ENOMEM;
+            goto out;
+        }
+        s->next_index = s->end_index = 0; /* filled after the probes, in on_port() */
+    }
     rc = load_guest(s->m, cfg->guest, err);
     if (rc)
         goto out;
@@ -623,6 +648,7 @@ int dt_run(const struct dt_run_cfg *cfg, struct dt_stats *st, char err[KS_ERR_LE
 out:
     if (vm)
         vmm_destroy(vm);
+    free(s->directed);
     free(s);
     return rc;
 }
