@@ -56,12 +56,16 @@ static void wr64(const struct gmem *m, gpa_t gpa, uint64_t v)
     gmem_write(m, gpa, &v, 8);
 }
 
-static void fill_data(const struct gmem *m)
+/* Writes dt_pattern() over the data area; -EFAULT if it is not one RAM region. */
+static int fill_data(const struct gmem *m)
 {
     uint64_t *p = gmem_ptr(m, DT_DATA, DT_RAM_SIZE - DT_DATA);
 
+    if (!p)
+        return -EFAULT;
     for (gpa_t g = DT_DATA; g < DT_RAM_SIZE; g += 8)
         p[(g - DT_DATA) / 8] = dt_pattern(g);
+    return 0;
 }
 
 /*
@@ -484,7 +488,7 @@ static void finish_case(struct dt_state *s)
     s->st->disagree++;
     if (s->dumps++ < s->cfg->max_dumps)
         dump_case(s->cfg->out, s, &r, post, why);
-    fill_data(s->m); /* a stray write may have landed anywhere */
+    fill_data(s->m); /* a stray write may have landed anywhere (checked at start) */
 }
 
 static void finish_probe(struct dt_state *s)
@@ -609,7 +613,12 @@ int dt_run(const struct dt_run_cfg *cfg, struct dt_stats *st, char err[KS_ERR_LE
         build_home_legacy(s->m);
     else
         build_home(s->m);
-    fill_data(s->m);
+    rc = fill_data(s->m);
+    if (rc) {
+        snprintf(err, KS_ERR_LEN, "guest RAM [0x%llx, 0x%llx) is not one region", DT_DATA,
+                 DT_RAM_SIZE);
+        goto out;
+    }
     rc = set_initial_state(vm, &s->gen);
     if (rc) {
         snprintf(err, KS_ERR_LEN, "vmm_set_state: %s", strerror(-rc));
