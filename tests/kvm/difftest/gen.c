@@ -63,6 +63,21 @@ static uint64_t reserved_bit(uint64_t *s, unsigned maxphyaddr, int level, bool p
     return KS_BIT(lo + below(s, hi - lo + 1));
 }
 
+/*
+ * A table pointer: usually (table); sometimes unbacked GPA space, which KVM's
+ * walker reads as not present (spec/paging.md §3.4). Half of those set one of
+ * the four address bits just below MAXPHYADDR, so that a model using a wrong
+ * MAXPHYADDR (calling that bit reserved, or a reserved bit an address) shows.
+ */
+static gpa_t unbacked_or(uint64_t *s, unsigned maxphyaddr, gpa_t table)
+{
+    if (!one_in(s, 48))
+        return table;
+    if (one_in(s, 2) && maxphyaddr >= 36)
+        return table | KS_BIT(maxphyaddr - 1 - below(s, 4));
+    return DT_UNBACKED + below(s, 0x10000) * 0x1000;
+}
+
 static gpa_t data_frame(uint64_t *s, uint64_t size)
 {
     return DT_DATA + below(s, (DT_RAM_SIZE - DT_DATA) / size) * size;
@@ -118,10 +133,8 @@ static uint64_t gen_entry(uint64_t *s, const struct dt_gen_cfg *cfg, int level, 
         e |= data_frame(s, 0x200000) | (one_in(s, 4) ? KS_BIT(12) : 0);
     else if (level == 3 && ps)
         e |= below(s, 4) << 30 | (one_in(s, 4) ? KS_BIT(12) : 0);
-    else if (one_in(s, 64))
-        e |= DT_UNBACKED + below(s, 0x10000) * 0x1000;
     else
-        e |= next_table;
+        e |= unbacked_or(s, cfg->cpu.maxphyaddr, next_table);
 
     /* Large leaves get more: their bits 13..20 / 13..29 are the interesting ones. */
     if (one_in(s, ps && level >= 2 ? 8 : 24))
@@ -249,6 +262,8 @@ static uint64_t gen_legacy_entry(uint64_t *s, const struct dt_gen_cfg *cfg, bool
         e |= data_frame(s, 0x200000) | (one_in(s, 4) ? KS_BIT(12) : 0);
     else if (ps && pse && level == 2) /* with CR4.PSE=0 the PS bit is ignored */
         e |= data_frame(s, 0x400000) | (one_in(s, 4) ? KS_BIT(12) : 0);
+    else if (pae)
+        e |= unbacked_or(s, cfg->cpu.maxphyaddr, next_table);
     else if (one_in(s, 64))
         e |= DT_UNBACKED + below(s, 0x10000) * 0x1000;
     else
