@@ -26,7 +26,7 @@ $(BUILD)/tests/kvm/test_difftest: tests/kvm/test_difftest.c $(DT_OBJS) $(LIBVMM)
 -include $(DT_OBJS:.o=.d)
 
 N ?= 10000
-SEED ?=
+SEED ?= random
 CPUS ?=
 difftest: $(BUILD)/tests/kvm/test_difftest
 	$(Q)BUILD=$(BUILD) DIFFTEST_N=$(N) DIFFTEST_SEED=$(SEED) DIFFTEST_CPUS="$(CPUS)" \

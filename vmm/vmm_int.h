@@ -88,6 +88,7 @@ const struct kvm_sregs *vmm_sregs_const(const struct vmm *vm);
 /* Read up to (len) instruction bytes at CS.base+RIP; returns the count read. */
 unsigned vmm_fetch_insn(const struct vmm *vm, uint8_t *buf, unsigned len);
 
+
 /* trace.c */
 int vmm_trace_init(struct vmm *vm, unsigned entries);
 static inline struct vmm_trace_rec *vmm_trace_next(struct vmm *vm)

@@ -191,14 +191,23 @@ struct kt_walk {
     unsigned n_ad;         /* set_accessed/dirty events after it */
 };
 
-/* A failing walk, decoded. */
+/*
+ * A failing walk, decoded by replaying it through lib/paging's model of
+ * KVM's walker (pt_walk) on the entries the trace printed, under the
+ * assumptions about the unknown vCPU state (MAXPHYADDR, GBPAGES, NXE) that
+ * reproduce KVM's error code.
+ */
 struct kt_walk_explained {
     size_t walk;           /* index into kt_analysis.walks */
     const char *mode;      /* "4-level", "5-level", "PAE", "32-bit" from the levels seen */
     int fail_level;        /* level of the failing entry (0: unknown) */
     const char *kind;      /* "reserved bit", "not present", "permission", "unbacked table" */
     uint64_t rsvd_bits;    /* the entry's bits that are reserved under the assumptions */
-    char reason[320];      /* one or two sentences, with what was assumed */
+    bool reproduced;       /* the replay gave KVM's error code from the same entries */
+    unsigned nlevels;
+    char level_text[5][200]; /* per level, top first: what the entry is or why it failed */
+    char assumed[400];     /* the assumptions the explanation rests on */
+    char reason[320];      /* one or two sentences: the failing level's reason */
 };
 
 struct kt_exit_count {
@@ -208,11 +217,15 @@ struct kt_exit_count {
 
 /* One link of the injected exception chain. */
 struct kt_exc {
-    size_t event;
+    size_t event;          /* the kvm_inj_exception event, or the failing IDT walk when inferred */
     unsigned vector;
     bool has_error_code;
     uint32_t error_code;
     bool reinjected;
+    bool inferred;         /* not traced: deduced from a failing IDT read (#DF escalation) */
+    bool delivery_failed;  /* reading its IDT entry faulted (a walk at IDT base + vector*size) */
+    uint64_t idt_addr;     /* the IDT entry address that faulted, when delivery_failed */
+    uint64_t fault_addr;   /* #PF: the address of the walk that raised it (the CR2 value) */
 };
 
 #define KT_MAX_EXIT_KINDS 64

@@ -106,9 +106,9 @@ static void pattern_encodes_gpa(void)
 {
     uint64_t p = dt_pattern(0x12345678a8ULL);
 
-    EXPECT_EQ(p & 0xff, 0xb8);                    /* mov eax, imm32 */
+    EXPECT_EQ(p & 0xff, 0xb8);                       /* mov eax, imm32 */
     EXPECT_EQ((p >> 8) & 0xffffffffULL, 0x345678a8); /* imm32 = GPA[31:0] */
-    EXPECT_EQ((p >> 40) & 0xff, 0xc3);            /* ret */
+    EXPECT_EQ((p >> 40) & 0xff, 0xc3);               /* ret */
     EXPECT_EQ((p >> 48) & 0xff, 0x12);
     EXPECT(dt_pattern(0x800000) != dt_pattern(0x800008));
 }
@@ -198,10 +198,10 @@ static int model_coverage(const struct dt_gen_cfg *cfg, unsigned n, struct cover
  */
 static void gen_covers_model_outcomes(void)
 {
-    const unsigned want_rsvd = PT_RSVD_MAXPHYADDR | PT_RSVD_NX | PT_RSVD_GBPAGES |
-                               PT_RSVD_PS_TOP | PT_RSVD_LARGE_PAGE | PT_RSVD_AMD_BIT8;
-    const unsigned want_perm = PT_PERM_WRITE | PT_PERM_USER | PT_PERM_NX | PT_PERM_SMEP |
-                               PT_PERM_SMAP;
+    const unsigned want_rsvd = PT_RSVD_MAXPHYADDR | PT_RSVD_NX | PT_RSVD_GBPAGES | PT_RSVD_PS_TOP |
+                               PT_RSVD_LARGE_PAGE | PT_RSVD_AMD_BIT8;
+    const unsigned want_perm =
+        PT_PERM_WRITE | PT_PERM_USER | PT_PERM_NX | PT_PERM_SMEP | PT_PERM_SMAP;
     struct coverage cv;
 
     EXPECT_EQ(model_coverage(&test_cfg, 20000, &cv), 0);
@@ -220,8 +220,8 @@ static void gen_legacy_covers_model_outcomes(void)
 {
     /* In PAE, address bits >= MAXPHYADDR count as PT_RSVD_PAE_HIGH (bits 62:M). */
     const unsigned want_rsvd = PT_RSVD_NX | PT_RSVD_LARGE_PAGE | PT_RSVD_PAE_HIGH | PT_RSVD_PSE36;
-    const unsigned want_perm = PT_PERM_WRITE | PT_PERM_USER | PT_PERM_NX | PT_PERM_SMEP |
-                               PT_PERM_SMAP;
+    const unsigned want_perm =
+        PT_PERM_WRITE | PT_PERM_USER | PT_PERM_NX | PT_PERM_SMEP | PT_PERM_SMAP;
     struct coverage cv;
 
     EXPECT_EQ(model_coverage(&legacy_cfg, 20000, &cv), 0);
@@ -244,8 +244,13 @@ static void run_one_cpu(const char *cpu, bool legacy, uint64_t seed, uint64_t fi
     const char *g = getenv("DIFFTEST_GUEST");
     const char *bdir = getenv("BUILD");
     struct dt_stats st;
-    struct dt_run_cfg cfg = {.seed = seed, .first = first, .count = n, .cpu = cpu,
-                             .max_dumps = 10, .out = stdout, .user_slot256 = g_slot256,
+    struct dt_run_cfg cfg = {.seed = seed,
+                             .first = first,
+                             .count = n,
+                             .cpu = cpu,
+                             .max_dumps = 10,
+                             .out = stdout,
+                             .user_slot256 = g_slot256,
                              .legacy = legacy};
     int rc;
 

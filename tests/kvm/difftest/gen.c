@@ -162,8 +162,8 @@ static void gen_4level(uint64_t *sp, const struct dt_gen_cfg *cfg, struct dt_cas
     while (c->user && idx[4] == 256 && !cfg->user_slot256);
     for (int l = 3; l >= 1; l--)
         idx[l] = (unsigned)below(&s, 512);
-    c->gva = (gva_t)idx[4] << 39 | (gva_t)idx[3] << 30 | (gva_t)idx[2] << 21 |
-             (gva_t)idx[1] << 12 | (below(&s, 512) * 8);
+    c->gva = (gva_t)idx[4] << 39 | (gva_t)idx[3] << 30 | (gva_t)idx[2] << 21 | (gva_t)idx[1] << 12 |
+             (below(&s, 512) * 8);
     if (idx[4] >= 256)
         c->gva |= KS_BITS(48, 63);
 
@@ -178,7 +178,6 @@ static void gen_4level(uint64_t *sp, const struct dt_gen_cfg *cfg, struct dt_cas
     }
     *sp = s;
 }
-
 
 /* Bits 1-2 and 5-8 are reserved in a PAE PDPTE, and so is 63 (spec/paging.md §2.5). */
 static uint64_t pdpte_reserved_bit(uint64_t *s, unsigned maxphyaddr)

@@ -36,10 +36,10 @@ struct dt_case {
     enum pt_mode mode; /* PT_MODE_4LEVEL, PT_MODE_PAE or PT_MODE_32 */
     uint64_t cr0, cr3, cr4, efer;
     gva_t gva;
-    unsigned kind; /* enum dt_kind */
-    bool user;     /* performed at CPL3 */
-    uint64_t wval; /* value a write stores */
-    unsigned esize;         /* entry size: 4 (32-bit paging) or 8 */
+    unsigned kind;  /* enum dt_kind */
+    bool user;      /* performed at CPL3 */
+    uint64_t wval;  /* value a write stores */
+    unsigned esize; /* entry size: 4 (32-bit paging) or 8 */
     unsigned nent;
     /* Entries written before the access, top level first: the walk path
      * (4-level: L4..L1; 32-bit: L2, L1) or, for PAE, all four PDPTEs then L2, L1. */

@@ -141,8 +141,15 @@ static int load_guest(const struct gmem *m, const char *path, char err[KS_ERR_LE
 
 static struct x86_seg flat_seg(uint16_t sel, uint8_t type, uint8_t dpl, bool code64)
 {
-    return (struct x86_seg){.base = 0, .limit = 0xffffffff, .selector = sel, .type = type,
-                            .s = 1, .dpl = dpl, .present = 1, .l = code64, .db = !code64,
+    return (struct x86_seg){.base = 0,
+                            .limit = 0xffffffff,
+                            .selector = sel,
+                            .type = type,
+                            .s = 1,
+                            .dpl = dpl,
+                            .present = 1,
+                            .l = code64,
+                            .db = !code64,
                             .g = 1};
 }
 
@@ -166,8 +173,8 @@ static int set_initial_state(struct vmm *vm, const struct dt_gen_cfg *g)
     s.seg[X86_SEG_DS] = s.seg[X86_SEG_ES] = s.seg[X86_SEG_SS];
     s.seg[X86_SEG_FS] = s.seg[X86_SEG_GS] = s.seg[X86_SEG_SS];
     s.seg[X86_SEG_LDTR] = (struct x86_seg){.type = 2, .present = 1, .unusable = 1};
-    s.seg[X86_SEG_TR] = (struct x86_seg){.base = DT_TSS, .limit = 0x67, .selector = DT_SEL_TSS,
-                                         .type = 0xb, .present = 1};
+    s.seg[X86_SEG_TR] = (struct x86_seg){
+        .base = DT_TSS, .limit = 0x67, .selector = DT_SEL_TSS, .type = 0xb, .present = 1};
     s.gdt = (struct x86_dtable){DT_GDT, 0x2f};
     s.idt = (struct x86_dtable){DT_IDT, 0xfff};
     s.cr0 = g->cr0_base | X86_CR0_WP;
@@ -397,9 +404,9 @@ static void dump_case(FILE *f, const struct dt_state *s, const struct dt_result 
                 w->leaf_level, w->n_ad);
     }
     for (unsigned i = 0; i < w->nlevels && i < 5; i++) {
-        pt_level_reason(&(struct pt_ctx){.cr0 = c->cr0, .cr4 = c->cr4, .efer = c->efer,
-                                         .cpu = s->gen.cpu},
-                        &w->lv[i], buf, sizeof(buf));
+        pt_level_reason(
+            &(struct pt_ctx){.cr0 = c->cr0, .cr4 = c->cr4, .efer = c->efer, .cpu = s->gen.cpu},
+            &w->lv[i], buf, sizeof(buf));
         fprintf(f, "    model L%d 0x%016" PRIx64 ": %s\n", w->lv[i].level, w->lv[i].entry, buf);
     }
 }
@@ -470,7 +477,8 @@ static void finish_probe(struct dt_state *s)
     bool ok;
 
     read_result(s->m, &r);
-    ok = r.vector == DT_NO_VECTOR && (r.value & 0xffffffffULL) == (rd64(s->m, DT_CMD) & 0xffffffffULL);
+    ok = r.vector == DT_NO_VECTOR &&
+         (r.value & 0xffffffffULL) == (rd64(s->m, DT_CMD) & 0xffffffffULL);
     if (!s->probe_bit)
         s->paging_refused = !ok;
     else if (ok)
@@ -596,8 +604,8 @@ int dt_run(const struct dt_run_cfg *cfg, struct dt_stats *st, char err[KS_ERR_LE
         struct dt_result r;
         read_result(s->m, &r);
         snprintf(err, KS_ERR_LEN,
-                 "guest stopped (outcome %d, KVM exit %u) during case %" PRIu64
-                 ": phase %" PRIu64 " vector 0x%" PRIx64 " rip 0x%" PRIx64,
+                 "guest stopped (outcome %d, KVM exit %u) during case %" PRIu64 ": phase %" PRIu64
+                 " vector 0x%" PRIx64 " rip 0x%" PRIx64,
                  ex.outcome, ex.kvm_reason, s->c.index, r.phase, r.vector, r.rip);
         if (s->pending == PEND_CASE)
             dump_case(cfg->out, s, &r, (uint64_t[DT_MAX_ENT]){0}, "the guest died");
@@ -610,8 +618,8 @@ out:
     return rc;
 }
 
-static const char *const outcome_names[DT_NOUTCOMES] = {"ok", "not-present", "reserved",
-                                                        "unbacked", "permission"};
+static const char *const outcome_names[DT_NOUTCOMES] = {"ok", "not-present", "reserved", "unbacked",
+                                                        "permission"};
 
 void dt_print_stats(FILE *f, const struct dt_stats *st)
 {
@@ -624,12 +632,13 @@ void dt_print_stats(FILE *f, const struct dt_stats *st)
             "(%.1f us/case)\n",
             st->cases, st->agree, st->disagree, st->seconds,
             st->cases ? st->seconds * 1e6 / (double)st->cases : 0.0);
-    fprintf(f, "  vCPU: maxphyaddr %u, gbpages %d, amd %d, nx %d; CR4 extras accepted 0x%" PRIx64
-               ", refused 0x%" PRIx64 "\n",
+    fprintf(f,
+            "  vCPU: maxphyaddr %u, gbpages %d, amd %d, nx %d; CR4 extras accepted 0x%" PRIx64
+            ", refused 0x%" PRIx64 "\n",
             st->cpu.maxphyaddr, st->cpu.gbpages, st->cpu.amd, st->nx, st->cr4_extra,
             st->cr4_rejected);
-    fprintf(f, "  %-12s %8s %8s %8s %8s %8s %8s | %6s %6s %6s %6s\n", "outcome", "r/cpl0",
-            "w/cpl0", "x/cpl0", "r/cpl3", "w/cpl3", "x/cpl3", "L4", "L3", "L2", "L1");
+    fprintf(f, "  %-12s %8s %8s %8s %8s %8s %8s | %6s %6s %6s %6s\n", "outcome", "r/cpl0", "w/cpl0",
+            "x/cpl0", "r/cpl3", "w/cpl3", "x/cpl3", "L4", "L3", "L2", "L1");
     for (unsigned o = 0; o < DT_NOUTCOMES; o++) {
         fprintf(f, "  %-12s", outcome_names[o]);
         for (unsigned k = 0; k < 6; k++)
@@ -639,10 +648,13 @@ void dt_print_stats(FILE *f, const struct dt_stats *st)
             fprintf(f, " %6" PRIu64, st->by_level[o][l]);
         fprintf(f, "\n");
     }
-    fprintf(f, "  modes: 4-level %" PRIu64 ", PAE %" PRIu64 " (%" PRIu64 " #GP on reserved PDPTE bits), 32-bit %" PRIu64 "\n",
+    fprintf(f,
+            "  modes: 4-level %" PRIu64 ", PAE %" PRIu64 " (%" PRIu64
+            " #GP on reserved PDPTE bits), 32-bit %" PRIu64 "\n",
             st->by_mode[0], st->by_mode[1], st->pdpte_gp, st->by_mode[2]);
-    fprintf(f, "  successful walks: %" PRIu64 " 4K, %" PRIu64 " 2M, %" PRIu64 " 4M leaves; %" PRIu64
-               " set A/D bits\n",
+    fprintf(f,
+            "  successful walks: %" PRIu64 " 4K, %" PRIu64 " 2M, %" PRIu64 " 4M leaves; %" PRIu64
+            " set A/D bits\n",
             st->leaf_4k, st->leaf_2m, st->leaf_4m, st->ad_set);
     fprintf(f, "  reserved-bit reasons:");
     for (unsigned b = 0; b < KS_ARRAY_SIZE(rsvd); b++)
@@ -650,8 +662,9 @@ void dt_print_stats(FILE *f, const struct dt_stats *st)
     fprintf(f, "\n  permission reasons:");
     for (unsigned b = 0; b < KS_ARRAY_SIZE(perm); b++)
         fprintf(f, " %s %" PRIu64, perm[b], st->perm_why[b]);
-    fprintf(f, "\n  CR0.WP 0/1: %" PRIu64 "/%" PRIu64 ", EFER.NXE 0/1: %" PRIu64 "/%" PRIu64
-               ", CR4.SMEP %" PRIu64 ", CR4.SMAP %" PRIu64 ", CR4.PGE %" PRIu64
-               ", CR4.PSE %" PRIu64 "\n",
+    fprintf(f,
+            "\n  CR0.WP 0/1: %" PRIu64 "/%" PRIu64 ", EFER.NXE 0/1: %" PRIu64 "/%" PRIu64
+            ", CR4.SMEP %" PRIu64 ", CR4.SMAP %" PRIu64 ", CR4.PGE %" PRIu64 ", CR4.PSE %" PRIu64
+            "\n",
             st->wp[0], st->wp[1], st->nxe[0], st->nxe[1], st->smep, st->smap, st->pge, st->pse);
 }
