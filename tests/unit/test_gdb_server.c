@@ -767,6 +767,30 @@ static void monitor_legacy_paging(void)
     gdb_server_free(&S);
 }
 
+static void fpu_tags(void)
+{
+    uint8_t st[8][10];
+
+    memset(st, 0, sizeof(st));
+    /* ST(0) = 1.0 (exponent 0x3fff, integer bit set), ST(1) = 0, ST(2) = infinity. */
+    st[0][7] = 0x80;
+    st[0][8] = 0xff;
+    st[0][9] = 0x3f;
+    st[2][7] = 0x80;
+    st[2][8] = 0xff;
+    st[2][9] = 0x7f;
+    /* FINIT: everything empty. */
+    EXPECT_EQ(gdb_ftag_full(0, 0, st), 0xffff);
+    /* TOP = 5: ST(0) is physical 5, ST(1) physical 6, ST(2) physical 7. */
+    /* phys 0-4 empty (11), 5 valid (00), 6 zero (01), 7 special (10). */
+    EXPECT_EQ(gdb_ftag_full(0xe0, 5 << 11, st), 0x93ff);
+    /* An empty register is empty whatever it holds. */
+    EXPECT_EQ(gdb_ftag_full(0x20, 5 << 11, st), 0xf3ff);
+    EXPECT_EQ(gdb_ftag_abridged(0x93ff), 0xe0);
+    EXPECT_EQ(gdb_ftag_abridged(0xffff), 0);
+    EXPECT_EQ(gdb_ftag_abridged(0), 0xff);
+}
+
 int main(void)
 {
     RUN(handshake);
@@ -778,5 +802,6 @@ int main(void)
     RUN(malformed_and_disconnect);
     RUN(monitor_commands);
     RUN(monitor_legacy_paging);
+    RUN(fpu_tags);
     return t_done();
 }
