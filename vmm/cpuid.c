@@ -74,64 +74,133 @@ static int install(struct vmm *vm, char err[KS_ERR_LEN])
     return 0;
 }
 
-static const struct cpuid_entry *find(const struct cpuid_table *t, uint32_t fn, uint32_t idx)
-{
-    for (unsigned i = 0; i < t->n; i++)
-        if (t->e[i].function == fn && t->e[i].index == idx)
-            return &t->e[i];
-    return NULL;
-}
-
-/* Whether the host's KVM offers 1 GiB pages at all (KVM caps = supported CPUID). */
+/* Whether the host's KVM offers 1 GiB pages at all (its caps = the supported CPUID). */
 static bool host_gbpages(const struct vmm *vm)
 {
-    const struct cpuid_entry *e = find(&vm->supported, 0x80000001, 0);
+    return cpuid_has(&vm->supported, cpu_feature_find("pdpe1gb"));
+}
 
-    return e && (e->reg[CPUID_EDX] & (1u << 26));
+/* What a guest loses without (f): the architectural consequence, for the report. */
+static const char *consequence(const struct cpu_feature *f)
+{
+    static const struct {
+        const char *name, *text;
+    } c[] = {
+        {"pdpe1gb", "a guest that maps them faults with P|RSVD (#PF error code 0x9)"},
+        {"smep", "a guest that sets CR4.SMEP anyway should get #GP (spec/host.md: this PVM host "
+                 "accepts it)"},
+        {"smap", "a guest that sets CR4.SMAP anyway gets #GP"},
+        {"pku", "a guest that sets CR4.PKE anyway gets #GP"},
+        {"la57", "a guest that sets CR4.LA57 anyway gets #GP; 5-level paging is unavailable"},
+        {"nx", "a guest that sets EFER.NXE gets #GP, and bit 63 of its PTEs is reserved"},
+        {"lm", "the guest cannot enter long mode (EFER.LME is reserved)"},
+        {"pae", "the guest cannot use PAE or long-mode paging"},
+        {"pse", "CR4.PSE and 4 MiB pages are unavailable"},
+    };
+
+    for (size_t i = 0; i < KS_ARRAY_SIZE(c); i++)
+        if (!strcmp(f->name, c[i].name))
+            return c[i].text;
+    return "a guest that checks CPUID will not use it; one that uses it anyway may get #UD";
+}
+
+static void note_missing(struct vmm *vm, const struct cpu_feature *f)
+{
+    char line[320];
+
+    for (unsigned i = 0; i < vm->nreport; i++)
+        if (!strncmp(vm->report[i], f->name, strlen(f->name)) &&
+            vm->report[i][strlen(f->name)] == ':')
+            return;
+    if (vm->nreport == VMM_MAX_REPORT)
+        return;
+    snprintf(line, sizeof(line), "%s: this host's KVM cannot offer %s; %s", f->name, f->what,
+             consequence(f));
+    vm->report[vm->nreport] = strdup(line);
+    if (vm->report[vm->nreport])
+        vm->nreport++;
 }
 
 /*
- * What KVM's walker uses (spec/paging.md §2.6): MAXPHYADDR from leaf
- * 0x80000008 (36 without it), GBPAGES = guest CPUID AND KVM's caps (kernels
- * >= 6.14, and the shadow-paging case before), the AMD-compatible flag from
- * the vendor string (KVM is_amd_compatible()).
+ * (model) AND (supported), feature by feature: every known feature bit the
+ * model sets and KVM lacks is cleared and reported. Non-feature fields
+ * (vendor, family, brand, leaf limits) are the model's, as in QEMU.
  */
-static void compute_pt_cpu(struct vmm *vm)
+static void intersect(struct vmm *vm, const struct cpu_spec *spec)
 {
-    const struct cpuid_entry *l0 = find(&vm->cpuid, 0, 0);
-    const struct cpuid_entry *x0 = find(&vm->cpuid, 0x80000000, 0);
-    const struct cpuid_entry *x1 = find(&vm->cpuid, 0x80000001, 0);
-    const struct cpuid_entry *x8 = find(&vm->cpuid, 0x80000008, 0);
+    unsigned nf;
+    const struct cpu_feature *fs = cpu_features(&nf);
+    const struct cpuid_entry *hx8 = cpuid_find_const(&vm->supported, 0x80000008, 0);
+    struct cpuid_entry *x8 = cpuid_find(&vm->cpuid, 0x80000008, 0);
 
-    vm->pt_cpu.maxphyaddr = 36;
-    if (x0 && x0->reg[CPUID_EAX] >= 0x80000008 && x8 && (x8->reg[CPUID_EAX] & 0xff))
-        vm->pt_cpu.maxphyaddr = x8->reg[CPUID_EAX] & 0xff;
-    vm->pt_cpu.gbpages = x1 && (x1->reg[CPUID_EDX] & (1u << 26)) && host_gbpages(vm);
-    vm->pt_cpu.amd = false;
-    if (l0) {
-        /* Vendor string order is EBX, EDX, ECX. */
-        char v[13];
-
-        memcpy(v, &l0->reg[CPUID_EBX], 4);
-        memcpy(v + 4, &l0->reg[CPUID_EDX], 4);
-        memcpy(v + 8, &l0->reg[CPUID_ECX], 4);
-        v[12] = '\0';
-        vm->pt_cpu.amd = !strcmp(v, "AuthenticAMD") || !strcmp(v, "HygonGenuine");
+    for (unsigned i = 0; i < nf; i++) {
+        if (cpuid_has(&vm->cpuid, &fs[i]) && !cpuid_has(&vm->supported, &fs[i])) {
+            cpuid_set(&vm->cpuid, &fs[i], false);
+            note_missing(vm, &fs[i]);
+        }
     }
+    /* Explicit +feat that the model table could not even hold (e.g. host-only leaves). */
+    for (unsigned i = 0; i < spec->n_on; i++)
+        if (!cpuid_has(&vm->supported, spec->on[i]))
+            note_missing(vm, spec->on[i]);
+    /* A guest MAXPHYADDR above the host's would let it use GPAs KVM cannot map. */
+    if (x8 && hx8 && (x8->reg[CPUID_EAX] & 0xff) > (hx8->reg[CPUID_EAX] & 0xff))
+        x8->reg[CPUID_EAX] = (x8->reg[CPUID_EAX] & ~0xffu) | (hx8->reg[CPUID_EAX] & 0xff);
+    /* KVM's paravirtual signature leaves, which QEMU also passes to every KVM guest. */
+    for (uint32_t fn = 0x40000000; fn <= 0x40000001; fn++) {
+        const struct cpuid_entry *h = cpuid_find_const(&vm->supported, fn, 0);
+
+        if (h && !cpuid_find_const(&vm->cpuid, fn, 0) && vm->cpuid.n < CPUID_MAX_ENTRIES)
+            vm->cpuid.e[vm->cpuid.n++] = *h;
+    }
+}
+
+/* "host"/"max": the supported table, then the explicit changes. */
+static void host_table(struct vmm *vm, const struct cpu_spec *spec)
+{
+    vm->cpuid = vm->supported;
+    for (unsigned i = 0; i < spec->n_on; i++) {
+        if (cpuid_has(&vm->supported, spec->on[i]))
+            cpuid_set(&vm->cpuid, spec->on[i], true);
+        else
+            note_missing(vm, spec->on[i]);
+    }
+    for (unsigned i = 0; i < spec->n_off; i++)
+        cpuid_set(&vm->cpuid, spec->off[i], false);
 }
 
 int vmm_setup_cpuid(struct vmm *vm, const char *cpu, char err[KS_ERR_LEN])
 {
+    struct cpu_spec *spec;
+    char perr[KS_ERR_LEN];
     int rc = get_supported(vm, err);
 
     if (rc)
         return rc;
-    snprintf(vm->cpu_name, sizeof(vm->cpu_name), "%s", cpu ? cpu : "host");
-    vm->cpuid = vm->supported;
+    if (!cpu)
+        cpu = "qemu64";
+    snprintf(vm->cpu_name, sizeof(vm->cpu_name), "%s", cpu);
+    spec = malloc(sizeof(*spec));
+    if (!spec) {
+        snprintf(err, KS_ERR_LEN, "out of memory");
+        return -ENOMEM;
+    }
+    if (cpu_spec_parse(cpu, spec, perr)) {
+        snprintf(err, KS_ERR_LEN, "--cpu %.64s: %.160s", cpu, perr);
+        free(spec);
+        return -EINVAL;
+    }
+    if (spec->host_based) {
+        host_table(vm, spec);
+    } else {
+        vm->cpuid = spec->cpuid;
+        intersect(vm, spec);
+    }
+    free(spec);
     rc = install(vm, err);
     if (rc)
         return rc;
-    compute_pt_cpu(vm);
+    cpuid_pt_cpu(&vm->cpuid, host_gbpages(vm), &vm->pt_cpu);
     return 0;
 }
 

@@ -34,12 +34,13 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
-#define NUM_DR 4
-#define SLICE_MS 20       /* how often a running guest looks at the socket */
+#define NUM_DR         4
+#define SLICE_MS       20 /* how often a running guest looks at the socket */
 #define STEPS_PER_POLL 512
-#define DR6_BS (1u << 14) /* single-step (SDM Vol. 3A §17.2.3) */
+#define DR6_BS         (1u << 14) /* single-step (SDM Vol. 3A §17.2.3) */
 
 struct kbp {
     enum gdb_bp_type type;
@@ -59,10 +60,10 @@ struct gdb_kvm {
 
     bool resume_pending, resume_step;
     bool interrupt;
-    bool crashed;  /* triple fault / internal error / failed entry: cannot run again */
-    bool gone;     /* the guest exited (debug-exit port, halt) */
+    bool crashed; /* triple fault / internal error / failed entry: cannot run again */
+    bool gone;    /* the guest exited (debug-exit port, halt) */
     bool killed;
-    struct vmm_exit exit; /* the outcome that ended or stopped the guest */
+    struct vmm_exit exit;   /* the outcome that ended or stopped the guest */
     unsigned debug_control; /* what KVM_SET_GUEST_DEBUG was last given */
 };
 
@@ -82,8 +83,8 @@ static int kvm_get_regs(void *t, struct gdb_regs *r)
         memcpy(r->fpu.st[i], fpu.fpr[i], 10);
     r->fpu.fctrl = fpu.fcw;
     r->fpu.fstat = fpu.fsw;
-    /* KVM gives the abridged (FXSAVE) tag byte; GDB shows it as is. */
-    r->fpu.ftag = fpu.ftwx;
+    /* KVM gives FXSAVE's abridged tag byte; GDB wants the full FSAVE tag word. */
+    r->fpu.ftag = gdb_ftag_full(fpu.ftwx, fpu.fsw, r->fpu.st);
     r->fpu.fop = fpu.last_opcode;
     r->fpu.fioff = (uint32_t)fpu.last_ip;
     r->fpu.fooff = (uint32_t)fpu.last_dp;
@@ -103,7 +104,7 @@ static int kvm_set_regs(void *t, const struct gdb_regs *r)
         memcpy(fpu.fpr[i], r->fpu.st[i], 10);
     fpu.fcw = (uint16_t)r->fpu.fctrl;
     fpu.fsw = (uint16_t)r->fpu.fstat;
-    fpu.ftwx = (uint8_t)r->fpu.ftag;
+    fpu.ftwx = gdb_ftag_abridged((uint16_t)r->fpu.ftag);
     fpu.last_opcode = (uint16_t)r->fpu.fop;
     memcpy(fpu.xmm, r->fpu.xmm, sizeof(fpu.xmm));
     fpu.mxcsr = r->fpu.mxcsr;
@@ -504,7 +505,12 @@ static int do_resume(struct gdb_kvm *k)
     int rc = 0;
 
     k->resume_pending = false;
-    k->interrupt = false;
+    if (k->interrupt) {
+        /* Ctrl-C arrived in the same read as the resume: stop before running. */
+        k->interrupt = false;
+        st.reason = GDB_STOP_INTERRUPT;
+        return gdb_server_stopped(&k->srv, &st);
+    }
     if (k->crashed || k->gone) {
         /* Nothing can run any more: report the same end again. */
         final_stop(k, &k->exit, &st);
@@ -524,8 +530,8 @@ static int do_resume(struct gdb_kvm *k)
             const struct kbp *w = changed_watch(k);
 
             if (w) {
-                st = (struct gdb_stop){.reason = GDB_STOP_WATCH, .watch_type = GDB_WP_WRITE,
-                                       .addr = w->addr};
+                st = (struct gdb_stop){
+                    .reason = GDB_STOP_WATCH, .watch_type = GDB_WP_WRITE, .addr = w->addr};
                 return gdb_server_stopped(&k->srv, &st);
             }
             /* The next instruction may carry a breakpoint of its own. */
@@ -543,6 +549,7 @@ static int do_resume(struct gdb_kvm *k)
             return rc;
     }
     set_debug(k, 0, false);
+    k->interrupt = false;
     return gdb_server_stopped(&k->srv, &st);
 }
 
@@ -604,6 +611,7 @@ int gdb_kvm_listen(const char *spec, int *fd_out, unsigned *port_out, char err[K
 
 static int accept_client(struct gdb_kvm *k, int lfd)
 {
+    struct timeval send_timeout = {.tv_sec = 10};
     int one = 1;
 
     k->fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
@@ -611,6 +619,8 @@ static int accept_client(struct gdb_kvm *k, int lfd)
         return -errno;
     /* Packets are small and latency-bound: no Nagle. */
     setsockopt(k->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    /* A client that stops reading must not block the VMM forever in send(). */
+    setsockopt(k->fd, SOL_SOCKET, SO_SNDTIMEO, &send_timeout, sizeof(send_timeout));
     gdb_server_init(&k->srv, &kvm_ops, k);
     k->nbp = 0;
     k->interrupt = false;
@@ -707,20 +717,14 @@ int gdb_kvm_run(struct vmm *vm, const struct gdb_kvm_opts *o, struct gdb_kvm_res
         {
             struct gdb_stop st;
 
+            /* Ended with no GDB attached: hand the outcome to the caller. */
             final_stop(k, &e, &st);
-        }
-        /* Stop on crash: a GDB that connects now can inspect the dead vCPU. */
-        if (k->crashed && o->wait_on_crash) {
-            rc = accept_client(k, o->listen_fd);
-            if (rc == 0) {
-                k->srv.last_stop.reason = GDB_STOP_CRASH;
-                res->attached = true;
-                rc = serve(k);
-            }
         }
     }
     if (rc < 0)
         snprintf(err, KS_ERR_LEN, "gdb stub: %s", strerror(-rc));
+    if (k->killed && !k->crashed && !k->gone)
+        k->exit.outcome = VMM_OUT_INTERRUPTED; /* killed while it could still run */
     res->exit = k->exit;
     res->killed = k->killed;
     free(k);

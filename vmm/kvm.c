@@ -157,7 +157,12 @@ static int load_initial_state(struct vmm *vm, char err[KS_ERR_LEN])
     if (vm->sync_regs) {
         vm->run->s.regs.regs = vm->regs;
         vm->run->s.regs.sregs = vm->sregs;
-        vm->run->kvm_valid_regs = KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS | KVM_SYNC_X86_EVENTS;
+        /*
+         * Events are not synced: storing them costs ~0.35 us per exit on the
+         * PVM host (5% of a PIO round trip) and only a snapshot needs them,
+         * which reads them with one KVM_GET_VCPU_EVENTS.
+         */
+        vm->run->kvm_valid_regs = KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS;
     }
     return 0;
 }
@@ -222,8 +227,8 @@ int vmm_create(const struct vmm_config *cfg, struct vmm **out, char err[KS_ERR_L
     if (rc)
         goto fail;
     vm->sync_regs = (ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_SYNC_REGS) &
-                     (KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS | KVM_SYNC_X86_EVENTS)) ==
-                    (KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS | KVM_SYNC_X86_EVENTS);
+                     (KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS)) ==
+                    (KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS);
     rc = vmm_setup_cpuid(vm, cfg->cpu, err);
     if (rc)
         goto fail;

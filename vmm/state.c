@@ -7,6 +7,8 @@
  */
 #include "vmm_int.h"
 
+#include "ks/paging.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -181,29 +183,78 @@ int vmm_set_state(struct vmm *vm, const struct x86_state *s)
     return 0;
 }
 
+/* The page-walk context of the current vCPU state (what pt_walk needs). */
+static void walk_ctx(const struct vmm *vm, struct pt_ctx *c)
+{
+    const struct kvm_sregs *sr = vmm_sregs_const(vm);
+
+    memset(c, 0, sizeof(*c));
+    c->cr0 = sr->cr0;
+    c->cr3 = sr->cr3;
+    c->cr4 = sr->cr4;
+    c->efer = sr->efer;
+    c->rflags = vmm_regs_const(vm)->rflags;
+    c->cpu = vm->pt_cpu;
+}
+
+/* Copy up to (len) bytes at linear (lin), stopping at the first unmapped byte. */
+static unsigned copy_linear(const struct vmm *vm, uint64_t lin, uint8_t *buf, unsigned len,
+                            bool fetch)
+{
+    const struct kvm_sregs *sr = vmm_sregs_const(vm);
+    bool paging = sr->cr0 & X86_CR0_PG;
+    uint32_t access = (fetch ? PFERR_F : 0) | ((sr->ss.dpl == 3) ? PFERR_U : 0);
+    unsigned n = 0;
+    struct pt_ctx ctx;
+
+    if (paging)
+        walk_ctx(vm, &ctx);
+    while (n < len) {
+        uint64_t va = lin + n, gpa = va;
+        unsigned chunk = (unsigned)(0x1000 - (va & 0xfff));
+        const uint8_t *p;
+
+        if (chunk > len - n)
+            chunk = len - n;
+        if (paging) {
+            struct pt_walk w;
+
+            if (pt_walk(&vm->gmem, &ctx, va, access, &w) || w.fault)
+                break;
+            gpa = w.gpa;
+        }
+        p = gmem_ptr(&vm->gmem, gpa, chunk);
+        if (!p) {
+            /* The end of a RAM region inside this page: byte by byte. */
+            while (n < len && (p = gmem_ptr(&vm->gmem, gpa++, 1)))
+                buf[n++] = *p;
+            break;
+        }
+        memcpy(buf + n, p, chunk);
+        n += chunk;
+    }
+    return n;
+}
+
 /*
- * Instruction bytes at CS.base+RIP. Without paging the linear address is
- * the GPA; with paging the bytes would need a page walk, which lib/paging
- * provides, so until it is used here only unpaged code is decoded.
+ * Instruction bytes at CS.base+RIP, through the guest's page tables when
+ * paging is on (lib/paging walks them exactly as KVM would, without
+ * setting A/D bits). Bytes past an unmapped page are not returned.
  */
 unsigned vmm_fetch_insn(const struct vmm *vm, uint8_t *buf, unsigned len)
 {
     const struct kvm_sregs *sr = vmm_sregs_const(vm);
     uint64_t lin = vmm_regs_const(vm)->rip;
-    unsigned n = 0;
 
-    if (sr->cr0 & (1u << 31))
-        return 0;
-    if (!(sr->efer & (1u << 10)))
+    /* Outside 64-bit mode the linear address is CS.base + EIP, truncated to 32 bits. */
+    if (!((sr->efer & X86_EFER_LMA) && sr->cs.l))
         lin = (lin + sr->cs.base) & 0xffffffffu;
-    for (; n < len; n++) {
-        const uint8_t *p = gmem_ptr(&vm->gmem, lin + n, 1);
+    return copy_linear(vm, lin, buf, len, true);
+}
 
-        if (!p)
-            break;
-        buf[n] = *p;
-    }
-    return n;
+unsigned vmm_read_linear(const struct vmm *vm, uint64_t lin, void *buf, unsigned len, bool fetch)
+{
+    return copy_linear(vm, lin, buf, len, fetch);
 }
 
 static enum snap_event snap_event_of(enum vmm_outcome o)

@@ -4,6 +4,9 @@
 ; isa-debug-exit port or, when crash_mode is non-zero (a debugger sets it),
 ; triple-faults: no IDT, then a load from an unmapped address (#PF -> #DF
 ; -> shutdown; SDM Vol. 3A §6.15, "Double Fault Exception").
+; With "spin" in its command line (kvmscope run --append spin) it loops in
+; spin_loop until a debugger clears spin_mode, so GDB can attach to a
+; running guest.
 ; Tiny on purpose: CPL0 code is emulated one instruction at a time on PVM hosts.
 
 MB_MAGIC equ 0x1BADB002
@@ -20,6 +23,21 @@ bits 32
 global _start
 _start:
     mov esp, stack_top
+    ; Multiboot: EBX = boot information; flags bit 2 = cmdline at offset 16.
+    test dword [ebx], 1 << 2
+    jz .no_cmdline
+    mov esi, [ebx + 16]
+.scan:
+    mov eax, [esi]
+    test al, al
+    jz .no_cmdline
+    cmp eax, 'spin'
+    je .want_spin
+    inc esi
+    jmp .scan
+.want_spin:
+    mov byte [spin_mode], 1
+.no_cmdline:
     ; Identity-map the first 4 MiB with two 2 MiB pages (SDM Vol. 3A §4.5).
     mov dword [pml4], pdpt + 3
     mov dword [pdpt], pd + 3
@@ -57,16 +75,21 @@ long_entry:
     pop rcx
     dec ecx
     jnz .again
+global spin_loop
+spin_loop:
+    cmp byte [spin_mode], 0
+    jne spin_loop
     cmp byte [crash_mode], 0
     jne crash
     lea rsi, [done_msg]
 .print:
     lodsb
     test al, al
-    jz .exit
+    jz exit_path
     out DEBUGCON, al
     jmp .print
-.exit:
+global exit_path
+exit_path:
     mov al, 0x10
     out DEBUG_EXIT, al
     hlt
@@ -91,6 +114,8 @@ global watched_var
 watched_var: dq 0
 global crash_mode
 crash_mode: dq 0
+global spin_mode
+spin_mode: dq 0
 done_msg: db "gdbtest: done", 10, 0
 align 8
 gdt:

@@ -29,8 +29,8 @@
 #include "ks/x86.h"
 
 #define GDB_NUM_REGS 66
-#define GDB_G_SIZE 608
-#define GDB_MAX_BPS 64
+#define GDB_G_SIZE   608
+#define GDB_MAX_BPS  64
 
 /* x87/SSE state in the layout the 'g' packet wants (KVM_GET_FPU has it all). */
 struct gdb_fpu {
@@ -120,17 +120,17 @@ struct gdb_server {
     bool gdb_swbreak; /* GDB said swbreak+ / hwbreak+ in qSupported */
     bool gdb_hwbreak;
     bool running;
-    bool done;        /* detached or killed: the session is over */
+    bool done; /* detached or killed: the session is over */
     struct gdb_stop last_stop;
 
     struct gdb_bp bps[GDB_MAX_BPS];
     unsigned nbps;
 
-    uint8_t *out;        /* bytes waiting for the socket */
+    uint8_t *out; /* bytes waiting for the socket */
     size_t out_len, out_cap;
-    uint8_t *last;       /* the last framed packet, for '-' */
+    uint8_t *last; /* the last framed packet, for '-' */
     size_t last_len;
-    unsigned nack_run;   /* consecutive resends of (last) */
+    unsigned nack_run; /* consecutive resends of (last) */
 
     unsigned bad_packets;
     char err[KS_ERR_LEN]; /* the last protocol error, for the log */
@@ -173,6 +173,18 @@ const char *gdb_target_xml(void);
 int gdb_reg_get(const struct gdb_regs *r, unsigned regno, bool long64, uint8_t *buf);
 /* The reverse; (buf) holds the register's full size. Returns the size or -EINVAL. */
 int gdb_reg_set(struct gdb_regs *r, unsigned regno, bool long64, const uint8_t *buf);
+/*
+ * x87 tag words. FXSAVE (and KVM_GET_FPU) keep an abridged byte, one bit
+ * per physical register (1 = not empty); GDB's ftag is the full FSAVE word,
+ * two bits per physical register: 00 valid, 01 zero, 10 special, 11 empty
+ * (SDM Vol. 1 §8.1.7 and Vol. 2A FXSAVE, Table 3-48). gdb_ftag_full()
+ * classifies each non-empty register from its contents; (st) is in ST(i)
+ * order and (fsw) gives TOP (bits 13:11), which maps ST(i) to physical
+ * register (TOP + i) mod 8.
+ */
+uint16_t gdb_ftag_full(uint8_t abridged, uint16_t fsw, const uint8_t st[8][10]);
+uint8_t gdb_ftag_abridged(uint16_t full);
+
 /* Whether (s) executes 64-bit code: EFER.LMA and CS.L (SDM Vol. 3A §5.2.1). */
 bool gdb_long64(const struct x86_state *s);
 
@@ -206,14 +218,14 @@ int gdb_monitor(const struct snapshot *snap, const char *cmd, struct strbuf *out
 int gdb_kvm_listen(const char *spec, int *fd, unsigned *port, char err[KS_ERR_LEN]);
 
 struct gdb_kvm_opts {
-    int listen_fd;      /* from gdb_kvm_listen() */
-    bool wait;          /* -S: wait for GDB before the first instruction */
-    bool wait_on_crash; /* a crash with no GDB attached waits for one to inspect it */
+    int listen_fd;       /* from gdb_kvm_listen() */
+    bool wait;           /* -S: wait for GDB before the first instruction */
     unsigned timeout_ms; /* guest run time while no GDB is attached; 0 = none */
 };
 
 struct gdb_kvm_result {
-    struct vmm_exit exit; /* how the guest ended (or VMM_OUT_TIMEOUT) */
+    struct vmm_exit exit; /* how the guest ended; VMM_OUT_TIMEOUT, or VMM_OUT_INTERRUPTED when
+                             GDB killed a guest that could still run */
     bool killed;          /* GDB sent 'k' */
     bool attached;        /* a GDB was attached at some point */
 };

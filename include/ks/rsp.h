@@ -32,17 +32,17 @@ struct rsp_event {
     enum rsp_ev_type type;
     const uint8_t *data; /* RSP_EV_PACKET: decoded payload, NUL-terminated; valid until next feed */
     size_t len;
-    bool bad_checksum;   /* RSP_EV_BAD: the checksum did not match (ack mode answers '-') */
+    bool bad_checksum; /* RSP_EV_BAD: the checksum did not match (ack mode answers '-') */
 };
 
 enum rsp_state { RSP_IDLE, RSP_DATA, RSP_ESC, RSP_RLE, RSP_CSUM1, RSP_CSUM2 };
 
 struct rsp_decoder {
     enum rsp_state state;
-    uint8_t sum;      /* running checksum of the raw bytes between '$' and '#' */
-    uint8_t csum;     /* checksum digits received */
-    bool overflow;    /* the payload outgrew buf: report RSP_EV_BAD at its end */
-    bool malformed;   /* bad RLE or escape: report RSP_EV_BAD at its end */
+    uint8_t sum;    /* running checksum of the raw bytes between '$' and '#' */
+    uint8_t csum;   /* checksum digits received */
+    bool overflow;  /* the payload outgrew buf: report RSP_EV_BAD at its end */
+    bool malformed; /* bad RLE or escape: report RSP_EV_BAD at its end */
     size_t len;
     uint8_t buf[RSP_MAX_PACKET + 1];
     char err[KS_ERR_LEN];

@@ -127,8 +127,18 @@ int vmm_on_destroy(struct vmm *vm, void (*fn)(void *opaque), void *opaque);
  */
 int vmm_get_state(struct vmm *vm, struct x86_state *s);
 int vmm_set_state(struct vmm *vm, const struct x86_state *s);
-/* RIP and RFLAGS of the last exit, from the synced registers (no ioctl). */
+/* RIP of the last exit, from the synced registers (no ioctl). */
 uint64_t vmm_rip(const struct vmm *vm);
+
+/*
+ * Read up to (len) bytes at linear address (lin) through the guest's page
+ * tables as they are now (lib/paging, the walk KVM does; A/D bits are not
+ * set), as an instruction fetch (fetch true: NX applies) or a data read, at
+ * the vCPU's current CPL. Stops at the first byte that is unmapped or not
+ * RAM. Returns the number of bytes read.
+ */
+unsigned vmm_read_linear(const struct vmm *vm, uint64_t lin, void *buf, unsigned len,
+                         bool fetch);
 
 /*
  * The CPUID installed with KVM_SET_CPUID2: the -cpu model intersected with

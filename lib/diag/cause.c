@@ -296,6 +296,12 @@ void diag_make_fixes(const struct snapshot *snap, struct diag_report *r)
                         "jump or lretq");
     if (r->has_secondary && !strcmp(r->secondary.id, "stack-fault") && !r->has_walk)
         diag_add_fix(r, "map the exception stack (RSP0/IST in the TSS, or the current RSP)");
+    if (!strcmp(id, "non-canonical"))
+        diag_add_fix(r, "use canonical addresses: bits 63:47 (63:56 with LA57) must all equal "
+                        "bit 47 (56); check the pointer or stack value that was loaded");
+    if (!strcmp(id, "cr-invalid"))
+        diag_add_fix(r, "enter long mode in the architectural order: CR0.PE, then CR4.PAE, "
+                        "EFER.LME, then CR0.PG (SDM Vol. 3A 9.8.5)");
     if (!strcmp(id, "cr-unsupported") && r->n_fix == 0)
         diag_add_fix(r, "do not set the bit, or give the vCPU the feature with -cpu");
 }

@@ -103,15 +103,15 @@ static uint64_t rd64(const uint8_t *p)
 
 /* Push (n) bytes below (top) as the new-CPL stack writes of delivery. */
 static int check_pushes(const struct snapshot *snap, struct diag_report *r, gva_t top, unsigned n,
-                        unsigned new_cpl, uint64_t wrap, struct dfault *f)
+                        unsigned slot, unsigned new_cpl, uint64_t wrap, struct dfault *f)
 {
     uint32_t access = PFERR_W | (new_cpl == 3 ? PFERR_U : PT_ACCESS_IMPLICIT);
-    /* The CPU writes the highest slot (SS) first, so walk from the top down. */
-    gva_t hi = (top - 1) & wrap, lo = (top - n) & wrap;
+    /* The CPU writes the highest slot (SS or EFLAGS) first: walk from the top down. */
+    gva_t hi = (top - slot) & wrap, lo = (top - n) & wrap;
     gva_t pages[2] = {hi & ~0xfffull, lo & ~0xfffull};
 
     for (unsigned i = 0; i < (pages[0] == pages[1] ? 1u : 2u); i++) {
-        gva_t at = i == 0 ? hi : pages[0] - 1;
+        gva_t at = i == 0 ? hi : (pages[0] - slot) & wrap;
         struct pt_walk w;
 
         if (pt_walk(snap->mem, &r->ctx, at, access, &w) < 0)
@@ -297,14 +297,16 @@ static int deliver_protected(const struct snapshot *snap, struct diag_report *r,
             if (rc)
                 return rc;
         }
-        if (!pt_is_canonical(rsp, pt_mode_of(&r->ctx))) {
+        rsp &= ~0xfull;
+        frame = 8 * (e->info.has_error_code ? 6 : 5);
+        /* SDM Vol. 3A 6.14.2: a non-canonical frame address raises #SS(EXT). */
+        if (!pt_is_canonical(rsp - 1, pt_mode_of(&r->ctx)) ||
+            !pt_is_canonical(rsp - frame, pt_mode_of(&r->ctx))) {
             fail(f, X86_SS, ext, "non-canonical",
-                 "the handler stack pointer 0x%llx is not canonical",
+                 "the %u-byte exception frame below RSP 0x%llx is not canonical", frame,
                  (unsigned long long)rsp);
             return 1;
         }
-        rsp &= ~0xfull;
-        frame = 8 * (e->info.has_error_code ? 6 : 5);
     } else {
         if (new_cpl < r->cpl) {
             diag_note(r, "a 32-bit stack switch through the TSS is not replayed; the frame "
@@ -315,7 +317,8 @@ static int deliver_protected(const struct snapshot *snap, struct diag_report *r,
         frame = ((type & 8) ? 4 : 2) * (e->info.has_error_code ? 4 : 3);
         rsp = (r->s.seg[X86_SEG_SS].base + sp) & 0xffffffffull;
     }
-    rc = check_pushes(snap, r, rsp, frame, new_cpl, ia32e ? ~0ull : 0xffffffffull, f);
+    rc = check_pushes(snap, r, rsp, frame, ia32e ? 8 : ((type & 8) ? 4 : 2), new_cpl,
+                      ia32e ? ~0ull : 0xffffffffull, f);
     if (rc)
         return rc;
 

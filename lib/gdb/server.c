@@ -12,7 +12,7 @@
 
 #define PAGE 4096ULL
 /* Largest m/M/X transfer: a hex reply of it must fit in PacketSize. */
-#define MAX_MEM (RSP_MAX_PACKET / 2)
+#define MAX_MEM     (RSP_MAX_PACKET / 2)
 #define MAX_RESENDS 16
 
 void gdb_server_init(struct gdb_server *s, const struct gdb_target_ops *ops, void *target)

@@ -97,7 +97,7 @@ elif scenario == "disconnect-armed":
     c.s.close()
 elif scenario == "interrupt":
     # Park the guest in a loop (jmp $ over its exit path), continue, Ctrl-C.
-    spin = int(syms["long_entry.exit"], 16)
+    spin = int(syms["exit_path"], 16)
     check(c.cmd(b"M%x,2:ebfe" % spin) == b"OK", "patch jmp $ at the exit path")
     c.send(frame(b"c"))
     time.sleep(0.5)
@@ -112,7 +112,7 @@ elif scenario == "interrupt":
 elif scenario == "many-breakpoints":
     # More breakpoints than DR0-3: continue must still stop at each, in order.
     base = int(syms["target_function"], 16)
-    addrs = [base, base + 8, base + 12, base + 20, int(syms["long_entry.exit"], 16)]
+    addrs = [base, base + 8, base + 12, base + 20, int(syms["exit_path"], 16)]
     for a in addrs:
         check(c.cmd(b"Z0,%x,1" % a) == b"OK", "Z0 %#x" % a)
     seen = []

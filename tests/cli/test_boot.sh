@@ -5,7 +5,7 @@
 # status 4. Usage: test_boot.sh path/to/kvmscope
 # san: yes
 set -u
-KS=$1
+KS=$(realpath "$1")
 G=$(dirname "$KS")/guests
 fails=0
 pass() { echo "PASS $1"; }

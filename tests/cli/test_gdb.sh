@@ -151,11 +151,35 @@ timeout --kill-after=5 60 gdb -batch -nx -ex "file $ELF64" -ex "target remote 12
 wait_vm
 expect gdb_elf64_copy 'Breakpoint 1, target_function' "rip +0x$TF "
 
-# 7. Hostile clients: the VMM neither crashes nor hangs, and the guest finishes.
+# 7. Attaching to a running guest stops it where it is; the timeout applies while no GDB is attached.
+start_vm --append spin || exit 1
+sleep 0.3
+run_gdb -ex 'info registers rip' -ex 'set var *(char *)&spin_mode = 0' -ex 'continue'
+wait_vm
+expect gdb_attach_running 'rip +0x[0-9a-f]+ +0x[0-9a-f]+ <spin_loop(\+[0-9]+)?>' \
+    'exited with code 020'
+check gdb_attach_running_status "rc $VM_RC, a plain run gives $PLAIN_RC" test "$VM_RC" = "$PLAIN_RC"
+# Ctrl-C from real GDB (SIGINT to it) while the guest spins: GDB sends 0x03, the stub stops.
+start_vm -S --append spin || exit 1
+timeout --kill-after=5 60 gdb -batch -nx -ex 'set architecture i386:x86-64' -ex "file $ELF" \
+    -ex "target remote 127.0.0.1:$PORT" -ex 'continue' -ex 'info registers rip' \
+    -ex 'set var *(char *)&spin_mode = 0' -ex 'continue' >"$TMP/gdb.out" 2>&1 &
+GDB_PID=$!
+sleep 1.5
+kill -INT "$GDB_PID" # timeout(1) passes SIGINT on to gdb
+wait "$GDB_PID"
+wait_vm
+expect gdb_ctrl_c 'SIGINT, Interrupt' 'rip +0x[0-9a-f]+ +0x[0-9a-f]+ <spin_loop(\+[0-9]+)?>' \
+    'exited with code 020'
+start_vm --append spin --timeout 0.5 || exit 1
+wait_vm
+check gdb_timeout_unattached "rc $VM_RC, want 14 (timeout)" test "$VM_RC" = 14
+
+# 8. Hostile clients: the VMM neither crashes nor hangs, and the guest finishes.
 for sc in malformed disconnect-armed interrupt many-breakpoints; do
     start_vm -S || exit 1
     timeout 60 python3 "$HERE/gdb_rsp_client.py" "$PORT" "$sc" target_function="$TF" \
-        watched_var="$WV" long_entry.exit="$(sym long_entry.exit)" >"$TMP/client.out" 2>&1
+        watched_var="$WV" exit_path="$(sym exit_path)" >"$TMP/client.out" 2>&1
     crc=$?
     wait_vm
     if [ "$crc" -ne 0 ] || grep -q '^FAIL' "$TMP/client.out"; then
@@ -169,7 +193,7 @@ for sc in malformed disconnect-armed interrupt many-breakpoints; do
         test "$VM_RC" = "$PLAIN_RC"
 done
 
-# 8. A bad address is a usage error, not a crash.
+# 9. A bad address is a usage error, not a crash.
 timeout 10 "$KS" run --gdb 127.0.0.1:99999 "$ELF" >/dev/null 2>"$TMP/bad.err"
 rc=$?
 check gdb_bad_port "rc $rc: $(cat "$TMP/bad.err")" test "$rc" = 2

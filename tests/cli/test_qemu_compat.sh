@@ -7,7 +7,7 @@
 # kvmscope while it has no 'run' command or there is no /dev/kvm.
 # Usage: test_qemu_compat.sh path/to/kvmscope
 set -u
-KS=$1
+KS=$(realpath "$1")
 G=$(cd "$(dirname "$KS")" && pwd)/guests
 fails=0
 pass() { echo "PASS $1"; }

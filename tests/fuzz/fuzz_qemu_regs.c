@@ -1,18 +1,18 @@
-/* Fuzz target: QEMU register-dump text (lib/formats/qemu_regs.c). */
+/* Fuzz target: QEMU register-dump text (info registers, KVM errors, -d int logs). */
+#include "fuzz_common.h"
+
 #include "ks/formats.h"
-
-#include <errno.h>
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static struct snapshot snap;
-    static struct qemu_dump_info info;
+    struct snapshot snap;
+    struct qemu_dump_info info;
     char err[KS_ERR_LEN];
-    int rc = qemu_regs_parse((const char *)data, size, &snap, &info, err);
+    int rc;
 
-    /* Documented results only; an error always comes with a reason. */
+    snapshot_init(&snap);
+    rc = qemu_regs_parse((const char *)data, size, &snap, &info, err);
+    /* Documented results only, an error always with its reason, and sane fields on success. */
     if (rc != 0 && rc != -EINVAL && rc != -ENOENT)
         __builtin_trap();
     if (rc && !err[0])

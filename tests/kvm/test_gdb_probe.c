@@ -16,8 +16,8 @@
 #include <unistd.h>
 
 #define MEM_SIZE 0x10000
-#define CODE 0x1000
-#define DATA 0x2000
+#define CODE     0x1000
+#define DATA     0x2000
 
 /* 32-bit code at CODE: three nops, a store, a load, hlt. */
 static const uint8_t guest_code[] = {
@@ -38,8 +38,8 @@ static int vm_open(struct vm *v)
     struct kvm_userspace_memory_region r = {0};
     struct kvm_sregs sr;
     struct kvm_regs regs = {0};
-    struct kvm_segment seg = {.base = 0, .limit = 0xffffffff, .present = 1, .s = 1, .db = 1,
-                              .g = 1};
+    struct kvm_segment seg = {
+        .base = 0, .limit = 0xffffffff, .present = 1, .s = 1, .db = 1, .g = 1};
     long sz;
 
     memset(v, 0, sizeof(*v));
@@ -192,9 +192,9 @@ static void probe_hw_exec(void)
     EXPECT_EQ(v.run->debug.arch.pc, CODE + 2);
     EXPECT(v.run->debug.arch.dr6 & 1);
     EXPECT_EQ(rip(&v), CODE + 2); /* a fault: the instruction has not run */
-    printf("  hw exec bp: exception=%u pc=%#llx dr6=%#llx dr7=%#llx\n",
-           v.run->debug.arch.exception, (unsigned long long)v.run->debug.arch.pc,
-           (unsigned long long)v.run->debug.arch.dr6, (unsigned long long)v.run->debug.arch.dr7);
+    printf("  hw exec bp: exception=%u pc=%#llx dr6=%#llx dr7=%#llx\n", v.run->debug.arch.exception,
+           (unsigned long long)v.run->debug.arch.pc, (unsigned long long)v.run->debug.arch.dr6,
+           (unsigned long long)v.run->debug.arch.dr7);
 
     /* Resume the way the stub does: one single-step with the breakpoint disarmed, then re-arm. */
     EXPECT_EQ(set_debug(&v, KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_SINGLESTEP, NULL), 0);
