@@ -194,8 +194,9 @@ static void fix_gbpages(const struct snapshot *snap, struct diag_report *r,
                               : ", so the requested pdpe1gb was dropped");
     } else {
         fix_cpu_flag(snap, r, "pdpe1gb", "1 GiB pages");
-        diag_add_fix(r, "or, portable to hosts without 1 GiB pages (nested or PVM hosts such as "
-                        "this one), map with 2 MiB pages");
+        diag_add_fix(r, "that works only if the host's KVM offers pdpe1gb (`kvmscope cpu MODEL` "
+                        "shows it; nested and PVM hosts such as this one do not): otherwise map "
+                        "with 2 MiB pages");
     }
     if (lv)
         diag_add_fix(r, "2 MiB mapping: PDPTE @ GPA 0x%llx: 0x%llx -> <page directory GPA> | "

@@ -11,6 +11,8 @@
  */
 #include "diag_int.h"
 
+#include "ks/symtab.h"
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -373,7 +375,14 @@ int diag_explain(const struct snapshot *snap, struct diag_report **out)
         r->cpl = snap->cpl;
     else
         r->cpl = (r->s.cr0 & X86_CR0_PE) ? r->s.seg[X86_SEG_CS].selector & 3 : 0;
-    snprintf(r->where, sizeof(r->where), "0x%llx", (unsigned long long)r->s.rip);
+    {
+        char sym[96] = "";
+
+        if (snap->syms)
+            symtab_format(snap->syms, r->rip_linear, sym, sizeof(sym));
+        snprintf(r->where, sizeof(r->where), "0x%llx%s%s%s", (unsigned long long)r->s.rip,
+                 sym[0] ? " <" : "", sym, sym[0] ? ">" : "");
+    }
 
     if (snap->have & SNAP_HAVE_MEM) {
         r->fetched = true;

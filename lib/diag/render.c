@@ -52,15 +52,16 @@ static const char *level_name(enum pt_mode mode, int level)
     return n64[level];
 }
 
+/* Verdict names as `kvmscope walk --json` prints them. */
 static const char *verdict_id(enum pt_verdict v)
 {
     switch (v) {
     case PT_OK: return "ok";
-    case PT_NOT_PRESENT: return "not-present";
     case PT_RESERVED: return "reserved";
-    case PT_UNBACKED: return "unbacked";
+    case PT_NOT_PRESENT:
+    case PT_UNBACKED: break; /* "unbacked":true tells them apart */
     }
-    return "?";
+    return "not_present";
 }
 
 static void access_text(uint32_t access, char *buf, size_t len)
@@ -203,6 +204,7 @@ static void json_hex(struct strbuf *sb, const char *key, uint64_t v, bool comma)
     sb_printf(sb, "\"%s\":\"0x%" PRIx64 "\"%s", key, v, comma ? "," : "");
 }
 
+/* The schema of `kvmscope walk --json` (cli/cmd_walk.c), plus "implicit". */
 static void json_walk(const struct diag_report *r, struct strbuf *sb)
 {
     const struct pt_walk *w = &r->walk;
@@ -210,11 +212,11 @@ static void json_walk(const struct diag_report *r, struct strbuf *sb)
     const struct pt_level *flv = diag_fault_lv(w);
 
     sb_puts(sb, "{");
-    json_hex(sb, "address", w->gva, true);
-    pt_pferr_str(w->access & 0xffff, flags, sizeof(flags));
-    sb_puts(sb, "\"access\":");
-    sb_json_str(sb, flags);
-    sb_printf(sb, ",\"implicit\":%s,\"mode\":", (w->access & PT_ACCESS_IMPLICIT) ? "true" : "false");
+    json_hex(sb, "address", w->gva, false);
+    sb_printf(sb, ",\"access\":\"%s\",\"user\":%s,\"implicit\":%s,\"mode\":",
+              (w->access & PFERR_F) ? "x" : (w->access & PFERR_W) ? "w" : "r",
+              (w->access & PFERR_U) ? "true" : "false",
+              (w->access & PT_ACCESS_IMPLICIT) ? "true" : "false");
     sb_json_str(sb, pt_mode_name(w->mode));
     sb_puts(sb, ",\"levels\":[");
     for (unsigned i = 0; i < w->nlevels; i++) {
@@ -222,13 +224,20 @@ static void json_walk(const struct diag_report *r, struct strbuf *sb)
 
         sb_printf(sb, "%s{\"level\":%d,\"index\":%u,", i ? "," : "", lv->level, lv->index);
         json_hex(sb, "entry_gpa", lv->entry_gpa, true);
-        json_hex(sb, "entry", lv->entry, true);
-        sb_printf(sb, "\"verdict\":\"%s\"}", verdict_id(lv->verdict));
-    }
-    sb_puts(sb, "],");
-    if (!w->fault) {
-        json_hex(sb, "gpa", w->gpa, false);
+        if (lv->verdict == PT_UNBACKED)
+            sb_puts(sb, "\"entry\":null,\"unbacked\":true,");
+        else
+            json_hex(sb, "entry", lv->entry, true);
+        sb_printf(sb, "\"verdict\":\"%s\"", verdict_id(lv->verdict));
+        if (lv->verdict == PT_RESERVED)
+            sb_printf(sb, ",\"reserved_bits\":\"0x%" PRIx64 "\"", lv->rsvd_bits);
+        if (lv->leaf)
+            sb_puts(sb, ",\"leaf\":true");
         sb_puts(sb, "}");
+    }
+    sb_puts(sb, "]");
+    if (!w->fault) {
+        sb_printf(sb, ",\"gpa\":\"0x%" PRIx64 "\"}", w->gpa);
         return;
     }
     pt_pferr_str(w->error_code, flags, sizeof(flags));
@@ -236,11 +245,16 @@ static void json_walk(const struct diag_report *r, struct strbuf *sb)
         pt_level_reason(&r->ctx, flv, reason, sizeof(reason));
     else
         pt_perm_reason(&r->ctx, w, reason, sizeof(reason));
-    sb_printf(sb, "\"fault\":{\"error_code\":%u,\"flags\":", w->error_code);
+    sb_printf(sb, ",\"fault\":{\"vector\":14,\"error_code\":%u,\"flags\":", w->error_code);
     sb_json_str(sb, flags);
-    sb_printf(sb, ",\"level\":%d,", w->fault_level);
-    json_hex(sb, "reserved_bits", flv ? flv->rsvd_bits : 0, true);
-    sb_puts(sb, "\"reason\":");
+    sb_printf(sb, ",\"level\":%d", w->fault_level);
+    if (flv && flv->verdict == PT_RESERVED)
+        sb_printf(sb, ",\"reserved_bits\":\"0x%" PRIx64 "\"", flv->rsvd_bits);
+    if (flv && flv->verdict == PT_UNBACKED)
+        sb_puts(sb, ",\"unbacked\":true");
+    if (!flv)
+        sb_puts(sb, ",\"permission\":true");
+    sb_puts(sb, ",\"reason\":");
     sb_json_str(sb, reason);
     sb_puts(sb, "}}");
 }

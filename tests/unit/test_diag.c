@@ -27,8 +27,10 @@ static void test_gbpages_triple_fault(void)
     EXPECT_CONTAINS(sb_str(&text), "PS at level 3");
     EXPECT_CONTAINS(sb_str(&text), "F is not reported because EFER.NXE=0 and CR4.SMEP=0");
     EXPECT_CONTAINS(sb_str(&json), "\"cause\":{\"id\":\"rsvd-gbpages\"");
-    EXPECT_CONTAINS(sb_str(&json), "\"levels\":[{\"level\":4,\"index\":0,\"entry_gpa\":\"0x1000\"");
-    EXPECT_CONTAINS(sb_str(&json), "\"fault\":{\"error_code\":9,\"flags\":\"P|RSVD\",\"level\":3");
+    EXPECT_CONTAINS(sb_str(&json), "\"levels\":[{\"level\":4,\"index\":0,\"entry_gpa\":\"0x1000\",\"entry\":\"0x2003\","
+                                   "\"verdict\":\"ok\"}");
+    EXPECT_CONTAINS(sb_str(&json), "\"fault\":{\"vector\":14,\"error_code\":9,\"flags\":\"P|RSVD\","
+                                   "\"level\":3,\"reserved_bits\":\"0x80\"");
     EXPECT_CONTAINS(sb_str(&json), "\"exceptions\":[{\"vector\":14,\"name\":\"#PF\",\"error_code\":9,"
                                    "\"cr2\":\"0x10000\"");
 }
