@@ -192,6 +192,16 @@ static void registers_only(const struct snapshot *snap, struct diag_report *r)
               (snap->have & SNAP_EFER_INFERRED) ? " (EFER inferred from the mode)" : "",
               (unsigned long long)s->cr3, x86_cpu_mode_name(r->mode),
               (unsigned long long)s->rip, r->cpl);
+    /* Boot code leaves the values it just wrote in registers: say what they tell. */
+    if ((snap->have & SNAP_HAVE_GPRS) && (s->cr0 & X86_CR0_PG) &&
+        (s->gpr[X86_RAX] & 0xffffffffull) == (s->cr0 & 0xffffffffull))
+        diag_note(r, "RAX holds CR0 (0x%llx): the instruction before RIP most likely was the "
+                     "MOV to CR0 that turned paging on, so RIP is the first fetch through the "
+                     "new page tables",
+                  (unsigned long long)s->cr0);
+    if ((snap->have & SNAP_HAVE_GPRS) && (s->gpr[X86_RCX] & 0xffffffffull) == 0xc0000080)
+        diag_note(r, "ECX=0xc0000080 (the EFER MSR): EFER was just written; a long-mode entry "
+                     "is in progress");
     if ((s->cr0 & X86_CR0_PE) && s->idt.limit < 14 * esz + esz - 1)
         diag_note(r, "IDTR limit 0x%x: no usable IDT, so any exception here escalates through "
                      "#GP and #DF to a triple fault",

@@ -156,6 +156,8 @@ void diag_render_text(const struct diag_report *r, struct strbuf *sb)
         if (r->event == SNAP_EV_HALT || r->event == SNAP_EV_DEBUG_EXIT ||
             r->event == SNAP_EV_TIMEOUT || r->event == SNAP_EV_UNHANDLED_IO)
             sb_printf(sb, "Nothing to explain: the guest was not stopped by a fault.\n");
+        else if (!r->fetched)
+            sb_printf(sb, "No cause can be shown without guest memory (see the notes).\n");
         else
             sb_printf(sb, "No cause found.\n");
     }
