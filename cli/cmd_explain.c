@@ -66,8 +66,9 @@ static int apply_cpu(const char *model, struct snapshot *snap, struct strbuf *no
     }
     snprintf(snap->cpu_model, sizeof(snap->cpu_model), "%s", model);
     if (spec.host_based) {
-        sb_printf(notes, "--cpu %s takes its features from the host that ran the guest, which is "
-                         "unknown here: CPUID-dependent checks are skipped\n",
+        sb_printf(notes,
+                  "--cpu %s takes its features from the host that ran the guest, which is "
+                  "unknown here: CPUID-dependent checks are skipped\n",
                   model);
         return 0;
     }
@@ -105,11 +106,16 @@ static void print_notes_json(struct strbuf *sb, const char *notes)
 int cmd_explain_dump(int argc, char **argv)
 {
     static const struct option longopts[] = {
-        {"regs", required_argument, NULL, 'r'},   {"dump", required_argument, NULL, 'd'},
-        {"memory", required_argument, NULL, 'm'}, {"symbols", required_argument, NULL, 's'},
-        {"cpu", required_argument, NULL, 'c'},    {"efer", required_argument, NULL, 'e'},
-        {"maxphyaddr", required_argument, NULL, 'p'}, {"json", no_argument, NULL, 'j'},
-        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
+        {"regs", required_argument, NULL, 'r'},
+        {"dump", required_argument, NULL, 'd'},
+        {"memory", required_argument, NULL, 'm'},
+        {"symbols", required_argument, NULL, 's'},
+        {"cpu", required_argument, NULL, 'c'},
+        {"efer", required_argument, NULL, 'e'},
+        {"maxphyaddr", required_argument, NULL, 'p'},
+        {"json", no_argument, NULL, 'j'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
     struct offline_inputs in = {0};
     const char *cpu = "qemu64";
@@ -125,12 +131,25 @@ int cmd_explain_dump(int argc, char **argv)
     opterr = 0;
     while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
         switch (opt) {
-        case 'r': in.regs_path = optarg; break;
-        case 'd': in.core_path = optarg; break;
-        case 'm': in.mem_spec = optarg; break;
-        case 's': in.kernel_path = optarg; break;
-        case 'c': cpu = optarg; cpu_given = true; break;
-        case 'j': json = true; break;
+        case 'r':
+            in.regs_path = optarg;
+            break;
+        case 'd':
+            in.core_path = optarg;
+            break;
+        case 'm':
+            in.mem_spec = optarg;
+            break;
+        case 's':
+            in.kernel_path = optarg;
+            break;
+        case 'c':
+            cpu = optarg;
+            cpu_given = true;
+            break;
+        case 'j':
+            json = true;
+            break;
         case 'e':
             if (!cli_u64(cmd, "--efer", optarg, &efer))
                 return CLI_USAGE;

@@ -12,15 +12,24 @@
 static const char *event_text(enum snap_event ev)
 {
     switch (ev) {
-    case SNAP_EV_NONE: return "stopped (reason unknown)";
-    case SNAP_EV_TRIPLE_FAULT: return "triple fault (KVM_EXIT_SHUTDOWN)";
-    case SNAP_EV_INTERNAL_ERROR: return "KVM internal error";
-    case SNAP_EV_FAIL_ENTRY: return "VM entry failed (KVM_EXIT_FAIL_ENTRY)";
-    case SNAP_EV_HALT: return "halted";
-    case SNAP_EV_DEBUG_EXIT: return "exited through the debug-exit port";
-    case SNAP_EV_UNHANDLED_IO: return "unhandled I/O";
-    case SNAP_EV_TIMEOUT: return "timed out";
-    case SNAP_EV_EXCEPTION: return "exception";
+    case SNAP_EV_NONE:
+        return "stopped (reason unknown)";
+    case SNAP_EV_TRIPLE_FAULT:
+        return "triple fault (KVM_EXIT_SHUTDOWN)";
+    case SNAP_EV_INTERNAL_ERROR:
+        return "KVM internal error";
+    case SNAP_EV_FAIL_ENTRY:
+        return "VM entry failed (KVM_EXIT_FAIL_ENTRY)";
+    case SNAP_EV_HALT:
+        return "halted";
+    case SNAP_EV_DEBUG_EXIT:
+        return "exited through the debug-exit port";
+    case SNAP_EV_UNHANDLED_IO:
+        return "unhandled I/O";
+    case SNAP_EV_TIMEOUT:
+        return "timed out";
+    case SNAP_EV_EXCEPTION:
+        return "exception";
     }
     return "?";
 }
@@ -28,15 +37,24 @@ static const char *event_text(enum snap_event ev)
 static const char *event_id(enum snap_event ev)
 {
     switch (ev) {
-    case SNAP_EV_NONE: return "unknown";
-    case SNAP_EV_TRIPLE_FAULT: return "triple-fault";
-    case SNAP_EV_INTERNAL_ERROR: return "internal-error";
-    case SNAP_EV_FAIL_ENTRY: return "fail-entry";
-    case SNAP_EV_HALT: return "halt";
-    case SNAP_EV_DEBUG_EXIT: return "debug-exit";
-    case SNAP_EV_UNHANDLED_IO: return "unhandled-io";
-    case SNAP_EV_TIMEOUT: return "timeout";
-    case SNAP_EV_EXCEPTION: return "exception";
+    case SNAP_EV_NONE:
+        return "unknown";
+    case SNAP_EV_TRIPLE_FAULT:
+        return "triple-fault";
+    case SNAP_EV_INTERNAL_ERROR:
+        return "internal-error";
+    case SNAP_EV_FAIL_ENTRY:
+        return "fail-entry";
+    case SNAP_EV_HALT:
+        return "halt";
+    case SNAP_EV_DEBUG_EXIT:
+        return "debug-exit";
+    case SNAP_EV_UNHANDLED_IO:
+        return "unhandled-io";
+    case SNAP_EV_TIMEOUT:
+        return "timeout";
+    case SNAP_EV_EXCEPTION:
+        return "exception";
     }
     return "?";
 }
@@ -56,17 +74,23 @@ static const char *level_name(enum pt_mode mode, int level)
 static const char *verdict_id(enum pt_verdict v)
 {
     switch (v) {
-    case PT_OK: return "ok";
-    case PT_RESERVED: return "reserved";
+    case PT_OK:
+        return "ok";
+    case PT_RESERVED:
+        return "reserved";
     case PT_NOT_PRESENT:
-    case PT_UNBACKED: break; /* "unbacked":true tells them apart */
+    case PT_UNBACKED:
+        break; /* "unbacked":true tells them apart */
     }
     return "not_present";
 }
 
 static void access_text(uint32_t access, char *buf, size_t len)
 {
-    snprintf(buf, len, "%s, %s%s", (access & PFERR_F) ? "fetch" : (access & PFERR_W) ? "write" : "read",
+    snprintf(buf, len, "%s, %s%s",
+             (access & PFERR_F)   ? "fetch"
+             : (access & PFERR_W) ? "write"
+                                  : "read",
              (access & PFERR_U) ? "user" : "supervisor",
              (access & PT_ACCESS_IMPLICIT) ? ", implicit" : "");
 }
@@ -142,8 +166,8 @@ void diag_render_text(const struct diag_report *r, struct strbuf *sb)
                 sb_printf(sb, " %02x", r->insn.bytes[i]);
             sb_printf(sb, "   %s\n", r->insn.intel);
         } else if (r->fetch.fault) {
-            sb_printf(sb, "  instruction: cannot be fetched (the fetch walk of 0x%" PRIx64
-                          " faults)\n",
+            sb_printf(sb,
+                      "  instruction: cannot be fetched (the fetch walk of 0x%" PRIx64 " faults)\n",
                       r->fetch.walk.gva);
         } else if (r->fetch.unbacked) {
             sb_printf(sb, "  instruction: RIP maps to GPA 0x%" PRIx64 ", outside guest RAM\n",
@@ -165,7 +189,8 @@ void diag_render_text(const struct diag_report *r, struct strbuf *sb)
         sb_printf(sb, "\nWhat happened%s:\n",
                   r->event == SNAP_EV_INTERNAL_ERROR
                       ? " (KVM stopped before injecting; this is what delivery would do)"
-                      : r->chain_inferred ? " (replayed from the state at RIP)" : "");
+                  : r->chain_inferred ? " (replayed from the state at RIP)"
+                                      : "");
         for (unsigned i = 0; i < r->n_exc; i++) {
             const struct diag_exc *e = &r->exc[i];
 
@@ -216,7 +241,9 @@ static void json_walk(const struct diag_report *r, struct strbuf *sb)
     sb_puts(sb, "{");
     json_hex(sb, "address", w->gva, false);
     sb_printf(sb, ",\"access\":\"%s\",\"user\":%s,\"implicit\":%s,\"mode\":",
-              (w->access & PFERR_F) ? "x" : (w->access & PFERR_W) ? "w" : "r",
+              (w->access & PFERR_F)   ? "x"
+              : (w->access & PFERR_W) ? "w"
+                                      : "r",
               (w->access & PFERR_U) ? "true" : "false",
               (w->access & PT_ACCESS_IMPLICIT) ? "true" : "false");
     sb_json_str(sb, pt_mode_name(w->mode));

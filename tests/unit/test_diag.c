@@ -27,12 +27,15 @@ static void test_gbpages_triple_fault(void)
     EXPECT_CONTAINS(sb_str(&text), "PS at level 3");
     EXPECT_CONTAINS(sb_str(&text), "F is not reported because EFER.NXE=0 and CR4.SMEP=0");
     EXPECT_CONTAINS(sb_str(&json), "\"cause\":{\"id\":\"rsvd-gbpages\"");
-    EXPECT_CONTAINS(sb_str(&json), "\"levels\":[{\"level\":4,\"index\":0,\"entry_gpa\":\"0x1000\",\"entry\":\"0x2003\","
-                                   "\"verdict\":\"ok\"}");
+    EXPECT_CONTAINS(
+        sb_str(&json),
+        "\"levels\":[{\"level\":4,\"index\":0,\"entry_gpa\":\"0x1000\",\"entry\":\"0x2003\","
+        "\"verdict\":\"ok\"}");
     EXPECT_CONTAINS(sb_str(&json), "\"fault\":{\"vector\":14,\"error_code\":9,\"flags\":\"P|RSVD\","
                                    "\"level\":3,\"reserved_bits\":\"0x80\"");
-    EXPECT_CONTAINS(sb_str(&json), "\"exceptions\":[{\"vector\":14,\"name\":\"#PF\",\"error_code\":9,"
-                                   "\"cr2\":\"0x10000\"");
+    EXPECT_CONTAINS(sb_str(&json),
+                    "\"exceptions\":[{\"vector\":14,\"name\":\"#PF\",\"error_code\":9,"
+                    "\"cr2\":\"0x10000\"");
 }
 
 /* The seed's own registers (shared/seed/kvm-1gb-pages.txt) with its two walked entries. */
@@ -52,14 +55,19 @@ static void seed_state(void)
     s->gpr[X86_RCX] = 0xc0000080;
     s->gpr[X86_RSP] = 0x1bfa000;
     s->rflags = 0x10086;
-    s->seg[X86_SEG_CS] = (struct x86_seg){.selector = 0x10, .type = 0xb, .s = 1, .present = 1,
-                                          .db = 1, .limit = 0xffffffff, .g = 1};
+    s->seg[X86_SEG_CS] = (struct x86_seg){
+        .selector = 0x10, .type = 0xb, .s = 1, .present = 1, .db = 1, .limit = 0xffffffff, .g = 1};
     for (unsigned i = 0; i < X86_NR_SREGS; i++)
         if (i != X86_SEG_CS && i != X86_SEG_LDTR && i != X86_SEG_TR)
-            s->seg[i] = (struct x86_seg){.selector = 0x18, .type = 0x3, .s = 1, .present = 1,
-                                         .db = 1, .limit = 0xffffffff, .g = 1};
-    s->seg[X86_SEG_TR] = (struct x86_seg){.selector = 0, .type = 0xb, .present = 1,
-                                          .limit = 0xffff};
+            s->seg[i] = (struct x86_seg){.selector = 0x18,
+                                         .type = 0x3,
+                                         .s = 1,
+                                         .present = 1,
+                                         .db = 1,
+                                         .limit = 0xffffffff,
+                                         .g = 1};
+    s->seg[X86_SEG_TR] =
+        (struct x86_seg){.selector = 0, .type = 0xb, .present = 1, .limit = 0xffff};
     s->gdt = (struct x86_dtable){.base = 0x100018, .limit = 0xf};
     s->idt = (struct x86_dtable){.base = 0, .limit = 0};
     put64(0xbf8000, 0xbf9023);
@@ -254,7 +262,7 @@ static void test_smap(void)
     fixture();
     all_user();
     snap.s.cr4 |= X86_CR4_SMAP;
-    snap.s.rflags |= X86_RFLAGS_AC; /* AC does not help implicit accesses */
+    snap.s.rflags |= X86_RFLAGS_AC;    /* AC does not help implicit accesses */
     put64(0x4000 + 0x10 * 8, 0x10003); /* code is supervisor */
     CODE(0x48, 0x8b, 0x03);
     snap.s.gpr[X86_RBX] = 0x50000;
@@ -443,8 +451,11 @@ static void test_known_exception(void)
     put64(0x2000, 0x83);
     snap.event = SNAP_EV_EXCEPTION;
     snap.n_exc = 1;
-    snap.exc[0] = (struct snap_exception){.vector = 14, .has_error_code = true,
-                                          .error_code = 0x8, .has_cr2 = true, .cr2 = 0x10000,
+    snap.exc[0] = (struct snap_exception){.vector = 14,
+                                          .has_error_code = true,
+                                          .error_code = 0x8,
+                                          .has_cr2 = true,
+                                          .cr2 = 0x10000,
                                           .rip = 0x10000};
     snprintf(snap.source, sizeof(snap.source), "QEMU -d int log");
     explain();
