@@ -27,29 +27,29 @@
 enum boot_format { BOOT_AUTO, BOOT_MULTIBOOT1, BOOT_MULTIBOOT2, BOOT_PVH, BOOT_FLAT };
 
 /* Protocol constants (Multiboot 0.6.96 §3.1.1/§3.2, Multiboot2 §3.1.1/§3.2, Xen start_info.h). */
-#define BOOT_MB1_HEADER_MAGIC 0x1BADB002u
-#define BOOT_MB1_BOOT_MAGIC 0x2BADB002u  /* EAX at entry */
-#define BOOT_MB1_SEARCH 8192u            /* header within the first 8 KiB, 4-byte aligned */
-#define BOOT_MB2_HEADER_MAGIC 0xE85250D6u
-#define BOOT_MB2_BOOT_MAGIC 0x36D76289u  /* EAX at entry */
-#define BOOT_MB2_SEARCH 32768u           /* header within the first 32 KiB, 8-byte aligned */
-#define BOOT_PVH_START_MAGIC 0x336EC578u /* hvm_start_info.magic */
-#define BOOT_XEN_ELFNOTE_PHYS32_ENTRY 18 /* Xen elfnote.h */
+#define BOOT_MB1_HEADER_MAGIC         0x1BADB002u
+#define BOOT_MB1_BOOT_MAGIC           0x2BADB002u /* EAX at entry */
+#define BOOT_MB1_SEARCH               8192u /* header within the first 8 KiB, 4-byte aligned */
+#define BOOT_MB2_HEADER_MAGIC         0xE85250D6u
+#define BOOT_MB2_BOOT_MAGIC           0x36D76289u /* EAX at entry */
+#define BOOT_MB2_SEARCH               32768u /* header within the first 32 KiB, 8-byte aligned */
+#define BOOT_PVH_START_MAGIC          0x336EC578u /* hvm_start_info.magic */
+#define BOOT_XEN_ELFNOTE_PHYS32_ENTRY 18          /* Xen elfnote.h */
 
 /* The legacy VGA/option-ROM/BIOS hole nothing may be loaded into. */
 #define BOOT_HOLE_START 0xA0000u
-#define BOOT_HOLE_END 0x100000u
-#define BOOT_AREA_LOW 0x8000u
+#define BOOT_HOLE_END   0x100000u
+#define BOOT_AREA_LOW   0x8000u
 
 /* The flat GDT boot_load() writes (GDTR points at it): QEMU's selectors. */
 #define BOOT_CS_SELECTOR 0x08
 #define BOOT_DS_SELECTOR 0x10
 
 /* Limits on hostile input, each with its own error message. */
-#define BOOT_MAX_PHDRS 128       /* e_phnum above this is rejected as absurd */
+#define BOOT_MAX_PHDRS   128 /* e_phnum above this is rejected as absurd */
 #define BOOT_MAX_MODULES 64
-#define BOOT_MAX_CMDLINE 65536   /* bytes, per command line */
-#define BOOT_MAX_MMAP 48         /* memory-map entries */
+#define BOOT_MAX_CMDLINE 65536 /* bytes, per command line */
+#define BOOT_MAX_MMAP    48    /* memory-map entries */
 
 struct boot_module {
     const uint8_t *data;
@@ -79,12 +79,12 @@ struct boot_result {
     enum boot_format format;
     struct x86_state state; /* the initial vCPU state the protocol promises */
     gpa_t entry;
-    gpa_t info;             /* boot information structure (EBX); 0 for flat binaries */
+    gpa_t info; /* boot information structure (EBX); 0 for flat binaries */
     gpa_t image_start, image_end;
-    char desc[160];         /* e.g. "Multiboot2 ELF64, entry 0x100010" */
+    char desc[160]; /* e.g. "Multiboot2 ELF64, entry 0x100010" */
     /* Added by the boot module (compatible extension). */
-    gpa_t area;             /* boot area (GDT at +0), see the layout above */
-    gpa_t modules_end;      /* end of the last module (== page after image_end if none) */
+    gpa_t area;        /* boot area (GDT at +0), see the layout above */
+    gpa_t modules_end; /* end of the last module (== page after image_end if none) */
     unsigned nmodules;
 };
 

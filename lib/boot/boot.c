@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define PAGE 4096u
+#define PAGE     4096u
 #define FOUR_GIB 0x100000000ULL
 
 int boot_fail(struct boot_ctx *c, int rc, const char *fmt, ...)
@@ -155,13 +155,14 @@ static int check_segments(struct boot_ctx *c)
         unsigned long long a = s->paddr, n = s->memsz;
 
         if (s->memsz > c->ram_total)
-            return boot_fail(c, -EINVAL, "%s: memsz 0x%llx exceeds guest RAM (0x%llx)", s->name,
-                             n, (unsigned long long)c->ram_total);
+            return boot_fail(c, -EINVAL, "%s: memsz 0x%llx exceeds guest RAM (0x%llx)", s->name, n,
+                             (unsigned long long)c->ram_total);
         if (s->paddr >= FOUR_GIB || s->memsz > FOUR_GIB - s->paddr)
             return boot_fail(c, -EINVAL, "%s: 0x%llx+0x%llx extends beyond 4 GiB", s->name, a, n);
         if (hits_hole(s->paddr, s->memsz))
-            return boot_fail(c, -EINVAL, "%s: 0x%llx-0x%llx overlaps the VGA/BIOS hole "
-                                         "0xa0000-0x100000",
+            return boot_fail(c, -EINVAL,
+                             "%s: 0x%llx-0x%llx overlaps the VGA/BIOS hole "
+                             "0xa0000-0x100000",
                              s->name, a, a + n);
         if (!ram_covers(c->m, s->paddr, s->memsz))
             return boot_fail(c, -ENOSPC, "%s: 0x%llx-0x%llx is outside guest RAM", s->name, a,
@@ -186,8 +187,7 @@ static int check_segments(struct boot_ctx *c)
     return 0;
 }
 
-static int write_guest(struct boot_ctx *c, const char *what, gpa_t gpa, const void *src,
-                       size_t len)
+static int write_guest(struct boot_ctx *c, const char *what, gpa_t gpa, const void *src, size_t len)
 {
     if (gmem_write(c->m, gpa, src, len))
         return boot_fail(c, -EFAULT, "%s: cannot write guest memory 0x%llx+0x%zx (read-only?)",
@@ -224,8 +224,8 @@ int boot_check_entry(struct boot_ctx *c, uint64_t entry, const char *what)
         if (entry < s->paddr || entry - s->paddr >= s->memsz)
             continue;
         if (entry - s->paddr >= s->filesz)
-            return boot_fail(c, -EINVAL, "%s 0x%llx lies in the zero-filled (bss) part of %s",
-                             what, (unsigned long long)entry, s->name);
+            return boot_fail(c, -EINVAL, "%s 0x%llx lies in the zero-filled (bss) part of %s", what,
+                             (unsigned long long)entry, s->name);
         return 0;
     }
     return boot_fail(c, -EINVAL, "%s 0x%llx is outside the loaded kernel (0x%llx-0x%llx)", what,
@@ -248,17 +248,19 @@ int boot_add_kludge(struct boot_ctx *c, const char *who, uint32_t hdr_off, uint3
 
     if (load_addr == 0xffffffffu) {
         if (header_addr < hdr_off)
-            return boot_fail(c, -EINVAL, "%s: header_addr 0x%x is below the header's file "
-                                         "offset 0x%x",
+            return boot_fail(c, -EINVAL,
+                             "%s: header_addr 0x%x is below the header's file "
+                             "offset 0x%x",
                              who, header_addr, hdr_off);
         load_addr = header_addr - hdr_off;
     }
     if (load_addr > header_addr)
-        return boot_fail(c, -EINVAL, "%s: load_addr 0x%x is above header_addr 0x%x", who,
-                         load_addr, header_addr);
+        return boot_fail(c, -EINVAL, "%s: load_addr 0x%x is above header_addr 0x%x", who, load_addr,
+                         header_addr);
     if (header_addr - load_addr > hdr_off)
-        return boot_fail(c, -EINVAL, "%s: header_addr - load_addr = 0x%x puts the load start "
-                                     "before the beginning of the file (header at 0x%x)",
+        return boot_fail(c, -EINVAL,
+                         "%s: header_addr - load_addr = 0x%x puts the load start "
+                         "before the beginning of the file (header at 0x%x)",
                          who, header_addr - load_addr, hdr_off);
     file_off = hdr_off - (header_addr - load_addr);
     if (load_end_addr == 0) {
@@ -269,16 +271,17 @@ int boot_add_kludge(struct boot_ctx *c, const char *who, uint32_t hdr_off, uint3
                              load_end_addr, load_addr);
         filesz = load_end_addr - load_addr;
         if (filesz > size - file_off)
-            return boot_fail(c, -EINVAL, "%s: file range 0x%llx+0x%llx beyond end of image "
-                                         "(0x%zx)",
-                             who, (unsigned long long)file_off, (unsigned long long)filesz,
-                             size);
+            return boot_fail(c, -EINVAL,
+                             "%s: file range 0x%llx+0x%llx beyond end of image "
+                             "(0x%zx)",
+                             who, (unsigned long long)file_off, (unsigned long long)filesz, size);
     }
     memsz = filesz;
     if (bss_end_addr) {
         if (bss_end_addr < load_addr + filesz)
-            return boot_fail(c, -EINVAL, "%s: bss_end_addr 0x%x is below the end of the loaded "
-                                         "text 0x%llx",
+            return boot_fail(c, -EINVAL,
+                             "%s: bss_end_addr 0x%x is below the end of the loaded "
+                             "text 0x%llx",
                              who, bss_end_addr, (unsigned long long)(load_addr + filesz));
         memsz = bss_end_addr - load_addr;
     }
@@ -315,8 +318,9 @@ static int check_request(struct boot_ctx *c)
         if (mod->size && !mod->data)
             return boot_fail(c, -EINVAL, "module %u has a size but no data", i);
         if (mod->cmdline && strlen(mod->cmdline) > BOOT_MAX_CMDLINE)
-            return boot_fail(c, -EINVAL, "module %u: command line of %zu bytes is absurd "
-                                         "(limit %u)",
+            return boot_fail(c, -EINVAL,
+                             "module %u: command line of %zu bytes is absurd "
+                             "(limit %u)",
                              i, strlen(mod->cmdline), BOOT_MAX_CMDLINE);
     }
     return 0;
@@ -341,8 +345,9 @@ static int place_modules(struct boot_ctx *c)
         int rc;
 
         if (mod->size > c->ram_total)
-            return boot_fail(c, -ENOSPC, "module %u: 0x%zx bytes do not fit in guest RAM "
-                                         "(0x%llx)",
+            return boot_fail(c, -ENOSPC,
+                             "module %u: 0x%zx bytes do not fit in guest RAM "
+                             "(0x%llx)",
                              i, mod->size, (unsigned long long)c->ram_total);
         at = place_after(at, mod->size);
         if (at + mod->size > FOUR_GIB)
@@ -463,8 +468,9 @@ static int place_area(struct boot_ctx *c)
     else if (area_free_at(c, high, len))
         c->area_gpa = high;
     else
-        return boot_fail(c, -ENOSPC, "no room for the boot information (0x%zx bytes) at 0x%x "
-                                     "or after the modules at 0x%llx",
+        return boot_fail(c, -ENOSPC,
+                         "no room for the boot information (0x%zx bytes) at 0x%x "
+                         "or after the modules at 0x%llx",
                          len, BOOT_AREA_LOW, (unsigned long long)high);
     c->area = calloc(1, len);
     if (!c->area)
@@ -480,8 +486,7 @@ gpa_t boot_area_alloc(struct boot_ctx *c, size_t len, size_t align)
 
     /* area_bound() makes this impossible; keep the check so a bug cannot overrun. */
     if (at > c->area_size || len > c->area_size - at) {
-        boot_fail(c, -ENOSPC, "boot area overflow (0x%zx + 0x%zx > 0x%zx)", at, len,
-                  c->area_size);
+        boot_fail(c, -ENOSPC, "boot area overflow (0x%zx + 0x%zx > 0x%zx)", at, len, c->area_size);
         return 0;
     }
     c->area_used = at + len;
@@ -536,8 +541,15 @@ static void write_gdt(struct boot_ctx *c)
 
 static void flat_seg(struct x86_seg *s, uint16_t sel, uint8_t type)
 {
-    *s = (struct x86_seg){.base = 0, .limit = 0xffffffffu, .selector = sel, .type = type,
-                          .s = 1, .dpl = 0, .present = 1, .db = 1, .g = 1};
+    *s = (struct x86_seg){.base = 0,
+                          .limit = 0xffffffffu,
+                          .selector = sel,
+                          .type = type,
+                          .s = 1,
+                          .dpl = 0,
+                          .present = 1,
+                          .db = 1,
+                          .g = 1};
 }
 
 /* The protocols' common machine state; see boot_load() in include/ks/boot.h. */
@@ -555,8 +567,8 @@ static void set_state(struct boot_ctx *c, struct x86_state *st, gpa_t entry, uin
     if (area_free_at(c, BOOT_AREA_LOW - PAGE, PAGE))
         st->gpr[X86_RSP] = BOOT_AREA_LOW;
     st->rip = entry;
-    st->rflags = 0x2; /* bit 1 is reserved-set; IF=0, VM=0 */
-    st->cr0 = 0x11;   /* PE | ET (SDM Vol. 3A §2.5), PG=0 */
+    st->rflags = 0x2;                                      /* bit 1 is reserved-set; IF=0, VM=0 */
+    st->cr0 = 0x11;                                        /* PE | ET (SDM Vol. 3A §2.5), PG=0 */
     flat_seg(&st->seg[X86_SEG_CS], BOOT_CS_SELECTOR, 0xb); /* execute/read, accessed */
     flat_seg(&st->seg[X86_SEG_DS], BOOT_DS_SELECTOR, 0x3); /* read/write, accessed */
     st->seg[X86_SEG_ES] = st->seg[X86_SEG_FS] = st->seg[X86_SEG_GS] = st->seg[X86_SEG_DS];
@@ -591,12 +603,14 @@ static int detect(struct boot_ctx *c, struct boot_mb1_header *h1, struct boot_mb
         rc = boot_elf_pvh_entry(c, &e, &pvh);
         if (rc)
             return rc < 0 ? rc : (*f = BOOT_PVH, 0);
-        return boot_fail(c, -EINVAL, "ELF%u file without a Multiboot1/Multiboot2 header or a "
-                                     "PVH (Xen PHYS32_ENTRY) note",
+        return boot_fail(c, -EINVAL,
+                         "ELF%u file without a Multiboot1/Multiboot2 header or a "
+                         "PVH (Xen PHYS32_ENTRY) note",
                          e.bits);
     }
-    return boot_fail(c, -EINVAL, "not a Multiboot1/Multiboot2/PVH kernel; for a flat binary "
-                                 "pass --entry");
+    return boot_fail(c, -EINVAL,
+                     "not a Multiboot1/Multiboot2/PVH kernel; for a flat binary "
+                     "pass --entry");
 }
 
 /* ELF segments and entry, for the formats that take them from the ELF file. */
@@ -606,8 +620,9 @@ static int elf_kernel(struct boot_ctx *c, const char *fmt, gpa_t *entry, unsigne
     int rc = boot_elf_header(c, &e);
 
     if (rc == 0)
-        return boot_fail(c, -EINVAL, "%s kernel is not an ELF file and has no load address "
-                                     "fields",
+        return boot_fail(c, -EINVAL,
+                         "%s kernel is not an ELF file and has no load address "
+                         "fields",
                          fmt);
     if (rc < 0)
         return rc;
@@ -641,8 +656,9 @@ static int collect(struct boot_ctx *c, enum boot_format f, const struct boot_mb1
     case BOOT_MULTIBOOT2:
         if (h2->has_address) {
             if (!h2->has_entry)
-                return boot_fail(c, -EINVAL, "Multiboot2 header has an address tag but no "
-                                             "entry address tag");
+                return boot_fail(c, -EINVAL,
+                                 "Multiboot2 header has an address tag but no "
+                                 "entry address tag");
             snprintf(kind, kindlen, "address tag");
             *entry = h2->entry_addr;
             return boot_add_kludge(c, "address tag", h2->off, h2->header_addr, h2->load_addr,
@@ -671,14 +687,17 @@ static int collect(struct boot_ctx *c, enum boot_format f, const struct boot_mb1
         if (r->nmodules)
             return boot_fail(c, -EINVAL, "flat binaries take no modules");
         if (r->flat_load >= FOUR_GIB || r->flat_entry >= FOUR_GIB)
-            return boot_fail(c, -EINVAL, "flat load address 0x%llx / entry 0x%llx must be below "
-                                         "4 GiB (the binary starts in 32-bit mode)",
-                             (unsigned long long)r->flat_load,
-                             (unsigned long long)r->flat_entry);
+            return boot_fail(c, -EINVAL,
+                             "flat load address 0x%llx / entry 0x%llx must be below "
+                             "4 GiB (the binary starts in 32-bit mode)",
+                             (unsigned long long)r->flat_load, (unsigned long long)r->flat_entry);
         snprintf(kind, kindlen, "binary");
-        c->seg[0] = (struct boot_seg){.name = "flat image", .paddr = r->flat_load,
-                                      .vaddr = r->flat_load, .offset = 0,
-                                      .filesz = r->image_size, .memsz = r->image_size};
+        c->seg[0] = (struct boot_seg){.name = "flat image",
+                                      .paddr = r->flat_load,
+                                      .vaddr = r->flat_load,
+                                      .offset = 0,
+                                      .filesz = r->image_size,
+                                      .memsz = r->image_size};
         c->nseg = 1;
         *entry = r->flat_entry;
         return 0;
@@ -727,13 +746,15 @@ static int run(struct boot_ctx *c, struct boot_result *out)
     } else if (f == BOOT_MULTIBOOT1) {
         rc = boot_mb1_find(c, &h1);
         if (rc == 0)
-            rc = boot_fail(c, -EINVAL, "no Multiboot1 header (magic 0x1badb002) in the first "
-                                       "8192 bytes");
+            rc = boot_fail(c, -EINVAL,
+                           "no Multiboot1 header (magic 0x1badb002) in the first "
+                           "8192 bytes");
     } else if (f == BOOT_MULTIBOOT2) {
         rc = boot_mb2_find(c, &h2);
         if (rc == 0)
-            rc = boot_fail(c, -EINVAL, "no Multiboot2 header (magic 0xe85250d6) in the first "
-                                       "32768 bytes");
+            rc = boot_fail(c, -EINVAL,
+                           "no Multiboot2 header (magic 0xe85250d6) in the first "
+                           "32768 bytes");
     }
     if (rc < 0)
         return rc;

@@ -11,15 +11,15 @@
 #include <stdio.h>
 #include <string.h>
 
-#define EI_CLASS 4
-#define EI_DATA 5
+#define EI_CLASS   4
+#define EI_DATA    5
 #define EI_VERSION 6
-#define ET_EXEC 2
-#define EM_386 3
-#define EM_X86_64 62
-#define PT_LOAD 1
-#define PT_NOTE 4
-#define PN_XNUM 0xffff
+#define ET_EXEC    2
+#define EM_386     3
+#define EM_X86_64  62
+#define PT_LOAD    1
+#define PT_NOTE    4
+#define PN_XNUM    0xffff
 
 int boot_elf_header(struct boot_ctx *c, struct boot_elf *e)
 {
@@ -38,11 +38,10 @@ int boot_elf_header(struct boot_ctx *c, struct boot_elf *e)
     e->bits = img[EI_CLASS] == 1 ? 32 : 64;
     ehsize = e->bits == 32 ? 52 : 64;
     if (size < ehsize)
-        return boot_fail(c, -EINVAL, "truncated ELF%u header (%zu bytes, need %zu)", e->bits,
-                         size, ehsize);
+        return boot_fail(c, -EINVAL, "truncated ELF%u header (%zu bytes, need %zu)", e->bits, size,
+                         ehsize);
     if (img[EI_DATA] != 1)
-        return boot_fail(c, -EINVAL, "ELF data encoding %u is not little-endian (1)",
-                         img[EI_DATA]);
+        return boot_fail(c, -EINVAL, "ELF data encoding %u is not little-endian (1)", img[EI_DATA]);
     if (img[EI_VERSION] != 1)
         return boot_fail(c, -EINVAL, "ELF version %u is not 1", img[EI_VERSION]);
     type = boot_le16(img + 16);
@@ -70,12 +69,10 @@ int boot_elf_header(struct boot_ctx *c, struct boot_elf *e)
     if (e->phnum == 0)
         return boot_fail(c, -EINVAL, "ELF has no program headers (e_phnum 0)");
     if (e->phnum == PN_XNUM || e->phnum > BOOT_MAX_PHDRS)
-        return boot_fail(c, -EINVAL, "e_phnum %u is absurd (limit %u)", e->phnum,
-                         BOOT_MAX_PHDRS);
+        return boot_fail(c, -EINVAL, "e_phnum %u is absurd (limit %u)", e->phnum, BOOT_MAX_PHDRS);
     /* phnum <= 128 and phentsize <= 56, so the product cannot overflow. */
     if (e->phoff > size || (uint64_t)e->phnum * e->phentsize > size - e->phoff)
-        return boot_fail(c, -EINVAL,
-                         "program header table 0x%llx+0x%x beyond end of image (0x%zx)",
+        return boot_fail(c, -EINVAL, "program header table 0x%llx+0x%x beyond end of image (0x%zx)",
                          (unsigned long long)e->phoff, e->phnum * e->phentsize, size);
     return 1;
 }
@@ -114,8 +111,9 @@ static int check_file_range(struct boot_ctx *c, unsigned i, const struct phdr *p
     size_t size = c->req->image_size;
 
     if (p->offset > size || p->filesz > size - p->offset)
-        return boot_fail(c, -EINVAL, "phdr[%u]: file range 0x%llx+0x%llx beyond end of image "
-                                     "(0x%zx)",
+        return boot_fail(c, -EINVAL,
+                         "phdr[%u]: file range 0x%llx+0x%llx beyond end of image "
+                         "(0x%zx)",
                          i, (unsigned long long)p->offset, (unsigned long long)p->filesz, size);
     return 0;
 }
@@ -139,8 +137,7 @@ int boot_elf_segments(struct boot_ctx *c, const struct boot_elf *e)
         if (p.memsz == 0)
             continue;
         if (c->nseg == BOOT_MAX_SEGS)
-            return boot_fail(c, -EINVAL, "more than %u non-empty PT_LOAD segments",
-                             BOOT_MAX_SEGS);
+            return boot_fail(c, -EINVAL, "more than %u non-empty PT_LOAD segments", BOOT_MAX_SEGS);
         s = &c->seg[c->nseg++];
         snprintf(s->name, sizeof(s->name), "phdr[%u]", i);
         s->paddr = p.paddr;
@@ -193,12 +190,11 @@ static int scan_notes(struct boot_ctx *c, unsigned i, const struct phdr *p, uint
         uint64_t next = desc + align_up(descsz, al);
 
         if (desc > end || desc + descsz > end)
-            return boot_fail(c, -EINVAL, "phdr[%u]: note at +0x%llx (namesz 0x%x, descsz 0x%x) "
-                                         "overflows the segment (0x%llx bytes)",
-                             i, (unsigned long long)pos, namesz, descsz,
-                             (unsigned long long)end);
-        if (namesz == 4 && !memcmp(seg + name, "Xen", 4) &&
-            type == BOOT_XEN_ELFNOTE_PHYS32_ENTRY) {
+            return boot_fail(c, -EINVAL,
+                             "phdr[%u]: note at +0x%llx (namesz 0x%x, descsz 0x%x) "
+                             "overflows the segment (0x%llx bytes)",
+                             i, (unsigned long long)pos, namesz, descsz, (unsigned long long)end);
+        if (namesz == 4 && !memcmp(seg + name, "Xen", 4) && type == BOOT_XEN_ELFNOTE_PHYS32_ENTRY) {
             uint64_t v;
 
             /* Xen documents a .long; Linux emitted a pointer-sized value until 2024. */
@@ -207,8 +203,9 @@ static int scan_notes(struct boot_ctx *c, unsigned i, const struct phdr *p, uint
             } else if (descsz == 8) {
                 v = boot_le64(seg + desc);
             } else {
-                return boot_fail(c, -EINVAL, "phdr[%u]: Xen PHYS32_ENTRY note has descsz %u "
-                                             "(want 4 or 8)",
+                return boot_fail(c, -EINVAL,
+                                 "phdr[%u]: Xen PHYS32_ENTRY note has descsz %u "
+                                 "(want 4 or 8)",
                                  i, descsz);
             }
             if (v > UINT32_MAX)

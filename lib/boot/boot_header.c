@@ -11,9 +11,9 @@
 #include <stdio.h>
 
 #define MB1_FLAG_PAGE_ALIGN 0x1u
-#define MB1_FLAG_MEMINFO 0x2u
-#define MB1_FLAG_VIDEO 0x4u
-#define MB1_KNOWN_REQUIRED (MB1_FLAG_PAGE_ALIGN | MB1_FLAG_MEMINFO | MB1_FLAG_VIDEO)
+#define MB1_FLAG_MEMINFO    0x2u
+#define MB1_FLAG_VIDEO      0x4u
+#define MB1_KNOWN_REQUIRED  (MB1_FLAG_PAGE_ALIGN | MB1_FLAG_MEMINFO | MB1_FLAG_VIDEO)
 
 int boot_mb1_find(struct boot_ctx *c, struct boot_mb1_header *h)
 {
@@ -40,13 +40,15 @@ int boot_mb1_find(struct boot_ctx *c, struct boot_mb1_header *h)
         h->flags = flags;
         /* Bits 0-15 are requirements: an unknown one means "don't boot me" (§3.1.2). */
         if (flags & 0xffffu & ~MB1_KNOWN_REQUIRED)
-            return boot_fail(c, -EINVAL, "Multiboot1 header at 0x%zx: flags 0x%x require "
-                                         "unknown features (bits 0x%x)",
+            return boot_fail(c, -EINVAL,
+                             "Multiboot1 header at 0x%zx: flags 0x%x require "
+                             "unknown features (bits 0x%x)",
                              off, flags, flags & 0xffffu & ~MB1_KNOWN_REQUIRED);
         if (flags & BOOT_MB1_FLAG_AOUT_KLUDGE) {
             if (off + 32 > limit)
-                return boot_fail(c, -EINVAL, "Multiboot1 header at 0x%zx: a.out kludge fields "
-                                             "end beyond the first 0x%zx bytes",
+                return boot_fail(c, -EINVAL,
+                                 "Multiboot1 header at 0x%zx: a.out kludge fields "
+                                 "end beyond the first 0x%zx bytes",
                                  off, limit);
             h->header_addr = boot_le32(img + off + 12);
             h->load_addr = boot_le32(img + off + 16);
@@ -57,8 +59,9 @@ int boot_mb1_find(struct boot_ctx *c, struct boot_mb1_header *h)
         return 1;
     }
     if (bad >= 0)
-        return boot_fail(c, -EINVAL, "Multiboot1 header at 0x%lx: bad checksum "
-                                     "(magic + flags + checksum = 0x%x, must be 0)",
+        return boot_fail(c, -EINVAL,
+                         "Multiboot1 header at 0x%lx: bad checksum "
+                         "(magic + flags + checksum = 0x%x, must be 0)",
                          bad, bad_sum);
     return 0;
 }
@@ -71,10 +74,17 @@ static bool mbi_tag_provided(uint32_t t)
 
 static const char *header_tag_name(unsigned t)
 {
-    static const char *const names[] = {
-        "end", "information request", "address", "entry address", "console flags",
-        "framebuffer", "module alignment", "EFI boot services", "EFI i386 entry address",
-        "EFI amd64 entry address", "relocatable"};
+    static const char *const names[] = {"end",
+                                        "information request",
+                                        "address",
+                                        "entry address",
+                                        "console flags",
+                                        "framebuffer",
+                                        "module alignment",
+                                        "EFI boot services",
+                                        "EFI i386 entry address",
+                                        "EFI amd64 entry address",
+                                        "relocatable"};
 
     return t < KS_ARRAY_SIZE(names) ? names[t] : "unknown";
 }
@@ -86,21 +96,24 @@ static int mb2_tag(struct boot_ctx *c, struct boot_mb2_header *h, size_t at, uin
     uint32_t need[] = {8, 8, 24, 12, 12, 20, 8, 8, 12, 12, 24};
 
     if (type < KS_ARRAY_SIZE(need) && size < need[type])
-        return boot_fail(c, -EINVAL, "Multiboot2 header: %s tag at 0x%zx has size %u "
-                                     "(need %u)",
+        return boot_fail(c, -EINVAL,
+                         "Multiboot2 header: %s tag at 0x%zx has size %u "
+                         "(need %u)",
                          header_tag_name(type), at, size, need[type]);
     switch (type) {
     case 1:
         if ((size - 8) % 4)
-            return boot_fail(c, -EINVAL, "Multiboot2 header: information request tag at 0x%zx "
-                                         "has size %u, not 8 + 4n",
+            return boot_fail(c, -EINVAL,
+                             "Multiboot2 header: information request tag at 0x%zx "
+                             "has size %u, not 8 + 4n",
                              at, size);
         for (uint32_t o = 8; o < size; o += 4) {
             uint32_t want = boot_le32(p + o);
 
             if (!optional && !mbi_tag_provided(want))
-                return boot_fail(c, -EINVAL, "Multiboot2 header requires information tag %u, "
-                                             "which kvmscope does not provide (it gives 1-4, 6)",
+                return boot_fail(c, -EINVAL,
+                                 "Multiboot2 header requires information tag %u, "
+                                 "which kvmscope does not provide (it gives 1-4, 6)",
                                  want);
         }
         return 0;
@@ -118,8 +131,9 @@ static int mb2_tag(struct boot_ctx *c, struct boot_mb2_header *h, size_t at, uin
     case 4:
         /* console_flags bit 0: "a console must be present" - we give no console info. */
         if (!optional && (boot_le32(p + 8) & 1))
-            return boot_fail(c, -EINVAL, "Multiboot2 header requires a console description, "
-                                         "which kvmscope does not provide");
+            return boot_fail(c, -EINVAL,
+                             "Multiboot2 header requires a console description, "
+                             "which kvmscope does not provide");
         return 0;
     case 6:  /* modules are always page-aligned */
     case 10: /* relocatable: we load at the link address, which the kernel accepts */
@@ -127,8 +141,9 @@ static int mb2_tag(struct boot_ctx *c, struct boot_mb2_header *h, size_t at, uin
     default:
         /* framebuffer, EFI (7-9), future tags: fine only when marked optional. */
         if (!optional)
-            return boot_fail(c, -EINVAL, "Multiboot2 header: required tag %u (%s) is not "
-                                         "supported (no firmware, no framebuffer)",
+            return boot_fail(c, -EINVAL,
+                             "Multiboot2 header: required tag %u (%s) is not "
+                             "supported (no firmware, no framebuffer)",
                              type, header_tag_name(type));
         return 0;
     }
@@ -145,8 +160,9 @@ static int mb2_tags(struct boot_ctx *c, struct boot_mb2_header *h)
         int rc;
 
         if (size < 8 || size > end - at)
-            return boot_fail(c, -EINVAL, "Multiboot2 header: tag %u at 0x%zx has size %u, "
-                                         "outside the header (ends at 0x%zx)",
+            return boot_fail(c, -EINVAL,
+                             "Multiboot2 header: tag %u at 0x%zx has size %u, "
+                             "outside the header (ends at 0x%zx)",
                              type, at, size, end);
         if (type == 0)
             return 0;
@@ -157,8 +173,9 @@ static int mb2_tags(struct boot_ctx *c, struct boot_mb2_header *h)
         if (at > end)
             break;
     }
-    return boot_fail(c, -EINVAL, "Multiboot2 header at 0x%x: no end tag within header_length "
-                                 "0x%x",
+    return boot_fail(c, -EINVAL,
+                     "Multiboot2 header at 0x%x: no end tag within header_length "
+                     "0x%x",
                      h->off, h->length);
 }
 
@@ -177,17 +194,20 @@ int boot_mb2_find(struct boot_ctx *c, struct boot_mb2_header *h)
         len = boot_le32(img + off + 8);
         sum = BOOT_MB2_HEADER_MAGIC + arch + len + boot_le32(img + off + 12);
         if (sum != 0)
-            return boot_fail(c, -EINVAL, "Multiboot2 header at 0x%zx: bad checksum (magic + "
-                                         "architecture + header_length + checksum = 0x%x, must "
-                                         "be 0)",
+            return boot_fail(c, -EINVAL,
+                             "Multiboot2 header at 0x%zx: bad checksum (magic + "
+                             "architecture + header_length + checksum = 0x%x, must "
+                             "be 0)",
                              off, sum);
         if (arch != 0)
-            return boot_fail(c, -EINVAL, "Multiboot2 header at 0x%zx: architecture %u is not "
-                                         "i386 protected mode (0)",
+            return boot_fail(c, -EINVAL,
+                             "Multiboot2 header at 0x%zx: architecture %u is not "
+                             "i386 protected mode (0)",
                              off, arch);
         if (len < 24 || len > limit - off)
-            return boot_fail(c, -EINVAL, "Multiboot2 header at 0x%zx: header_length 0x%x does "
-                                         "not fit in the first 0x%zx bytes",
+            return boot_fail(c, -EINVAL,
+                             "Multiboot2 header at 0x%zx: header_length 0x%x does "
+                             "not fit in the first 0x%zx bytes",
                              off, len, limit);
         *h = (struct boot_mb2_header){.off = (uint32_t)off, .length = len};
         int rc = mb2_tags(c, h);

@@ -14,11 +14,11 @@
 #define LOADER_NAME "kvmscope"
 
 /* Multiboot1 info flags we fill: mem_*, cmdline, mods, mmap, boot_loader_name. */
-#define MB1_INFO_MEMORY 0x001u
+#define MB1_INFO_MEMORY  0x001u
 #define MB1_INFO_CMDLINE 0x004u
-#define MB1_INFO_MODS 0x008u
-#define MB1_INFO_MMAP 0x040u
-#define MB1_INFO_LOADER 0x200u
+#define MB1_INFO_MODS    0x008u
+#define MB1_INFO_MMAP    0x040u
+#define MB1_INFO_LOADER  0x200u
 
 static int overflow(struct boot_ctx *c)
 {
@@ -72,8 +72,9 @@ int boot_info_mb1(struct boot_ctx *c, gpa_t *info)
         boot_area_put32(c, mods + 16 * i + 8, (uint32_t)mc);
         boot_area_put32(c, mods + 16 * i + 12, 0);
     }
-    boot_area_put32(c, mbi + 0, MB1_INFO_MEMORY | MB1_INFO_CMDLINE | MB1_INFO_MODS |
-                                    MB1_INFO_MMAP | MB1_INFO_LOADER);
+    boot_area_put32(c, mbi + 0,
+                    MB1_INFO_MEMORY | MB1_INFO_CMDLINE | MB1_INFO_MODS | MB1_INFO_MMAP |
+                        MB1_INFO_LOADER);
     boot_area_put32(c, mbi + 4, c->mem_lower);
     boot_area_put32(c, mbi + 8, c->mem_upper);
     boot_area_put32(c, mbi + 16, (uint32_t)cmdline);
@@ -145,7 +146,7 @@ int boot_info_mb2(struct boot_ctx *c, gpa_t *info)
     boot_area_put32(c, p, c->mem_lower);
     boot_area_put32(c, p + 4, c->mem_upper);
     p = put_tag(c, &at, 6, 8 + 24 * (size_t)c->nmmap);
-    boot_area_put32(c, p, 24); /* entry_size */
+    boot_area_put32(c, p, 24);    /* entry_size */
     boot_area_put32(c, p + 4, 0); /* entry_version */
     for (unsigned i = 0; i < c->nmmap; i++) {
         boot_area_put64(c, p + 8 + 24 * i, c->mmap[i].base);

@@ -54,13 +54,14 @@ struct boot_ctx {
 };
 
 /* Offsets inside the boot area (see include/ks/boot.h). */
-#define AREA_GDT 0x0
+#define AREA_GDT  0x0
 #define AREA_MMAP 0x1000
 #define AREA_INFO 0x1500
 #define AREA_FREE 0x1600
 
 /* snprintf (fmt) into c->err and return (rc). */
-int boot_fail(struct boot_ctx *c, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int boot_fail(struct boot_ctx *c, int rc, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /* Little-endian field access on the untrusted image; the caller checked bounds. */
 uint16_t boot_le16(const uint8_t *p);

@@ -10,7 +10,7 @@
 
 #include <errno.h>
 
-#define LOW_SIZE 0xA0000u
+#define LOW_SIZE  0xA0000u
 #define HIGH_BASE 0x100000u
 #define HIGH_SIZE (7u << 20) /* RAM ends at 8 MiB */
 
@@ -128,7 +128,7 @@ static void mb1_header(size_t off, uint32_t flags)
 {
     put32(off, BOOT_MB1_HEADER_MAGIC);
     put32(off + 4, flags);
-    put32(off + 8, (uint32_t)-(BOOT_MB1_HEADER_MAGIC + flags));
+    put32(off + 8, (uint32_t) - (BOOT_MB1_HEADER_MAGIC + flags));
 }
 
 /* MB2 header at (off) with the given tag bytes (each already 8-padded) + end tag. */
@@ -139,7 +139,7 @@ static void mb2_header(size_t off, const uint8_t *tags, size_t tlen)
     put32(off, BOOT_MB2_HEADER_MAGIC);
     put32(off + 4, 0);
     put32(off + 8, len);
-    put32(off + 12, (uint32_t)-(BOOT_MB2_HEADER_MAGIC + len));
+    put32(off + 12, (uint32_t) - (BOOT_MB2_HEADER_MAGIC + len));
     if (tlen)
         memcpy(img + off + 16, tags, tlen);
     put16(off + 16 + tlen, 0);
@@ -210,7 +210,7 @@ static void check_kernel_loaded(bool no_modules)
 {
     EXPECT_EQ(high_ram[0xf0], 0xf0);
     EXPECT_EQ(high_ram[0xff], 0xff);
-    EXPECT_EQ(high_ram[0x100], 0);    /* bss zeroed */
+    EXPECT_EQ(high_ram[0x100], 0); /* bss zeroed */
     EXPECT_EQ(high_ram[0x2fff], 0);
     if (no_modules)
         EXPECT_EQ(high_ram[0x3000], 0xcc); /* nothing beyond memsz */
@@ -218,8 +218,8 @@ static void check_kernel_loaded(bool no_modules)
 
 static void mb1_elf32(void)
 {
-    struct boot_request r = {.cmdline = "a b", .kernel_name = "kern", .modules = two_mods,
-                             .nmodules = 2};
+    struct boot_request r = {
+        .cmdline = "a b", .kernel_name = "kern", .modules = two_mods, .nmodules = 2};
     gpa_t mbi, mods, mmap;
 
     std_image(32);
@@ -347,11 +347,11 @@ static gpa_t mbi_tag(gpa_t mbi, uint32_t type, unsigned nth)
 static void mb2_elf64(void)
 {
     /* An optional framebuffer request, a required request for 1/3/6, optional EFI entry. */
-    uint8_t tags[] = {1, 0, 1, 0, 12, 0, 0, 0, 8, 0, 0, 0, 0, 0, 0, 0, /* optional: want 8 */
-                      1, 0, 0, 0, 20, 0, 0, 0, 1, 0, 0, 0, 3, 0, 0, 0, 6, 0, 0, 0, 0, 0, 0, 0,
-                      9, 0, 1, 0, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
-    struct boot_request r = {.cmdline = "console=ttyS0", .kernel_name = "ignored",
-                             .modules = two_mods, .nmodules = 2};
+    uint8_t tags[] = {1, 0, 1, 0, 12, 0, 0, 0, 8,  0, 0, 0, 0, 0, 0, 0, /* optional: want 8 */
+                      1, 0, 0, 0, 20, 0, 0, 0, 1,  0, 0, 0, 3, 0, 0, 0, 6, 0, 0, 0,
+                      0, 0, 0, 0, 9,  0, 1, 0, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+    struct boot_request r = {
+        .cmdline = "console=ttyS0", .kernel_name = "ignored", .modules = two_mods, .nmodules = 2};
     gpa_t mbi, p;
 
     std_image(64);
@@ -401,7 +401,7 @@ static void mb2_address_tag(void)
     uint8_t tags[40] = {2, 0, 0, 0, 24, 0, 0, 0};
 
     memset(img, 0, sizeof(img));
-    put32(8, 0x300000);      /* placeholder, overwritten below */
+    put32(8, 0x300000); /* placeholder, overwritten below */
     memcpy(tags + 8, (uint32_t[]){0x300000, 0xffffffffu, 0, 0x304000}, 16);
     memcpy(tags + 24, (uint8_t[]){3, 0, 0, 0, 12, 0, 0, 0, 0x40, 0x01, 0x30, 0}, 12);
     mb2_header(0, tags, 40);
@@ -688,8 +688,8 @@ static void bad_multiboot2(void)
     uint8_t efi[] = {7, 0, 0, 0, 8, 0, 0, 0};
     uint8_t req8[] = {1, 0, 0, 0, 12, 0, 0, 0, 8, 0, 0, 0, 0, 0, 0, 0};
     uint8_t badsz[] = {3, 0, 0, 0, 0xf0, 0, 0, 0};
-    uint8_t addr_only[] = {2, 0, 0, 0, 24, 0, 0, 0, 0, 0, 0x10, 0, 0, 0, 0x10, 0,
-                           0, 0, 0, 0, 0, 0, 0, 0};
+    uint8_t addr_only[] = {2, 0, 0,    0, 24, 0, 0, 0, 0, 0, 0x10, 0,
+                           0, 0, 0x10, 0, 0,  0, 0, 0, 0, 0, 0,    0};
 
     std_image(64);
     mb2_header(0x1000, NULL, 0);
@@ -697,7 +697,7 @@ static void bad_multiboot2(void)
     REJECT(-EINVAL, "Multiboot2 header at 0x1000: bad checksum");
     mb2_header(0x1000, NULL, 0);
     put32(0x1004, 4);
-    put32(0x100c, (uint32_t)-(BOOT_MB2_HEADER_MAGIC + 4 + 24));
+    put32(0x100c, (uint32_t) - (BOOT_MB2_HEADER_MAGIC + 4 + 24));
     REJECT(-EINVAL, "architecture 4 is not i386");
     std_image(64);
     mb2_header(0x1000, fb, sizeof(fb));
@@ -715,7 +715,7 @@ static void bad_multiboot2(void)
     std_image(64);
     mb2_header(0x1000, NULL, 0);
     put32(0x1008, 0x1000);
-    put32(0x100c, (uint32_t)-(BOOT_MB2_HEADER_MAGIC + 0x1000));
+    put32(0x100c, (uint32_t) - (BOOT_MB2_HEADER_MAGIC + 0x1000));
     REJECT(-EINVAL, "header_length 0x1000 does not fit");
     /* end tag missing: the header ends with a non-end tag */
     std_image(64);
