@@ -420,6 +420,67 @@ static void test_fetch_second_page(void)
     EXPECT_EQ(exc_cr2(0), 0x11000);
 }
 
+/* 32-bit protected mode with PAE paging: bits 62:MAXPHYADDR of a PDE are reserved. */
+static void test_rsvd_pae(void)
+{
+    fixture();
+    snap.s.efer = 0;
+    snap.s.seg[X86_SEG_CS].l = 0;
+    snap.s.seg[X86_SEG_CS].db = 1;
+    snap.s.cr3 = 0x5000;
+    put64(0x5000, 0x3001);              /* PDPTE 0 -> PD 0x3000 */
+    put64(0x3000, 0x4003 | KS_BIT(62)); /* ignored in 4-level, reserved in PAE */
+    snap.s.idt.limit = 0x7ff;
+    explain();
+    EXPECT_CAUSE("rsvd-pae");
+    EXPECT_EQ(diag_fault_level(rep), 2);
+    EXPECT(exc_is(0, X86_PF, 0x9));
+    EXPECT(diag_triple_fault(rep));
+    EXPECT_CONTAINS(sb_str(&text), "32-bit protected mode");
+}
+
+/* 32-bit paging with CR4.PSE: KVM always assumes PSE-36, so bits 21:17 are reserved. */
+static void test_rsvd_pse36(void)
+{
+    fixture();
+    snap.s.efer = 0;
+    snap.s.cr4 = X86_CR4_PSE;
+    snap.s.seg[X86_SEG_CS].l = 0;
+    snap.s.seg[X86_SEG_CS].db = 1;
+    snap.s.cr3 = 0x6000;
+    put64(0x6000, 0x00020083); /* 4 MiB page with bit 17 */
+    snap.s.idt.limit = 0x7ff;
+    explain();
+    EXPECT_CAUSE("rsvd-pse36");
+    EXPECT_EQ(diag_fault_level(rep), 2);
+    EXPECT(exc_is(0, X86_PF, 0x9));
+}
+
+static void test_invalid_opcode(void)
+{
+    fixture();
+    CODE(0x06); /* push es: not in 64-bit mode */
+    snap.s.idt.limit = 0;
+    explain();
+    EXPECT_CAUSE("invalid-opcode");
+    EXPECT_STR(diag_secondary_id(rep), "idt-limit");
+    EXPECT(exc_is(0, X86_UD, -1));
+    EXPECT(exc_is(1, X86_GP, 6 * 8 + 3));
+}
+
+static void test_privileged_insn(void)
+{
+    fixture();
+    all_user();
+    snap.cpl = 3;
+    snap.s.seg[X86_SEG_CS].selector = 0x2b;
+    CODE(0x0f, 0x01, 0x10); /* lgdt [rax] */
+    explain();
+    EXPECT_CAUSE("privileged-insn");
+    EXPECT(exc_is(0, X86_GP, 0));
+    EXPECT_EQ(diag_exception_count(rep), 1); /* delivered on the RSP0 stack */
+}
+
 /* Guests that stopped normally, or handled their own fault, get no cause. */
 static void test_no_false_alarm(void)
 {
@@ -505,6 +566,10 @@ int main(void)
     RUN(test_cr_invalid);
     RUN(test_unbacked_fetch);
     RUN(test_fetch_second_page);
+    RUN(test_rsvd_pae);
+    RUN(test_rsvd_pse36);
+    RUN(test_invalid_opcode);
+    RUN(test_privileged_insn);
     RUN(test_no_false_alarm);
     RUN(test_known_exception);
     RUN(test_registers_only);
