@@ -109,6 +109,12 @@ static void print_text(const struct pt_ctx *c, const struct ptcli_opts *o,
         pt_pferr_str(w->access & ~PT_ACCESS_IMPLICIT, flags, sizeof(flags));
         sb_printf(sb, "addr %llx pferr %x %s\n", (unsigned long long)w->gva,
                   w->access & ~PT_ACCESS_IMPLICIT, flags);
+        if (!pt_is_canonical(w->gva, w->mode))
+            sb_printf(sb,
+                      "note: 0x%llx is not canonical; KVM's walker (and KVM_TRANSLATE) "
+                      "uses only its index bits, an instruction using it would #GP/#SS "
+                      "first\n",
+                      (unsigned long long)w->gva);
     }
     for (unsigned i = 0; i < w->nlevels; i++) {
         const struct pt_level *lv = &w->lv[i];
