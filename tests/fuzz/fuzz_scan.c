@@ -37,6 +37,11 @@ static int check_run(void *opaque, const struct pt_range *r)
          w.writable != r->writable || w.executable != r->executable ||
          w.lv[w.nlevels - 1].level != r->level || (!w.fault && w.gpa != r->gpa)))
         __builtin_trap();
+    /* Reserved and unbacked runs: the walk stops at the same level for the same reason. */
+    if (r->verdict != PT_OK && pt_walk(f->m, f->c, r->va, 0, &w) == 0 &&
+        (!w.fault || w.fault_level != r->level ||
+         w.lv[w.nlevels - 1].verdict != (r->verdict == PT_RESERVED ? PT_RESERVED : PT_UNBACKED)))
+        __builtin_trap();
     return 0;
 }
 
