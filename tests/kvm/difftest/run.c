@@ -591,8 +591,9 @@ int dt_run(const struct dt_run_cfg *cfg, struct dt_stats *st, char err[KS_ERR_LE
     s->gen.user_slot256 = cfg->user_slot256;
     s->gen.nx = cpuid_bit(vmm_cpuid(vm), 0x80000001, CPUID_EDX, 20);
     /* Accepted CR4 bits are probed, not read from CPUID: this KVM takes SMEP
-     * although CPUID lacks it (spec/host.md), and the walker honours CR4. */
-    s->probe_todo = X86_CR4_PGE | X86_CR4_SMEP | X86_CR4_SMAP;
+     * although CPUID lacks it (spec/host.md), and the walker honours CR4.
+     * PSE must make no difference outside 32-bit paging (spec §1). */
+    s->probe_todo = X86_CR4_PSE | X86_CR4_PGE | X86_CR4_SMEP | X86_CR4_SMAP;
     /* The legacy guest first checks that paging outside long mode works at
      * all: the PVM host refuses it (docs/difftest.md). */
     s->probe_paging = cfg->legacy;
