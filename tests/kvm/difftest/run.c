@@ -36,8 +36,9 @@ struct dt_state {
     struct dt_case c;
     struct pt_walk w;
     int walk_rc;
-    bool pdpte_gp;            /* PAE: the model says the CR0 load must #GP (reserved PDPTE bits) */
-    uint64_t pre[DT_MAX_ENT]; /* the entries in memory before the access (shared pages!) */
+    bool pdpte_gp;             /* PAE: the model says the CR0 load must #GP (reserved PDPTE bits) */
+    uint64_t pre[DT_MAX_ENT];  /* the entries in memory before the access (shared pages!) */
+    uint64_t base[DT_MAX_ENT]; /* (pre) after a "twice" case's first read */
     unsigned dumps;
     char err[KS_ERR_LEN];
 };
@@ -206,7 +207,7 @@ static void read_result(const struct gmem *m, struct dt_result *r)
     r->value = rd64(m, DT_RES + DT_RES_VALUE);
     r->rip = rd64(m, DT_RES + DT_RES_RIP);
     /* The UD2 that ends a user stub is how CPL3 code comes back. */
-    if (r->vector == X86_UD && r->rip >= DT_USER_CODE && r->rip < DT_USER_CODE + 48 &&
+    if (r->vector == X86_UD && r->rip >= DT_USER_CODE && r->rip < DT_USER_CODE + 6 * 16 &&
         (r->rip - DT_USER_CODE) % 16 == DT_USER_UD2)
         r->vector = DT_NO_VECTOR;
 }
@@ -243,7 +244,8 @@ static void post_case(struct dt_state *s)
     wr64(s->m, DT_CMD + DT_CMD_CR4, c->cr4);
     wr64(s->m, DT_CMD + DT_CMD_EFER, c->efer);
     wr64(s->m, DT_CMD + DT_CMD_GVA, c->gva);
-    wr64(s->m, DT_CMD + DT_CMD_KIND, c->kind | (c->user ? DT_KIND_USER : 0));
+    wr64(s->m, DT_CMD + DT_CMD_KIND,
+         c->kind | (c->user ? DT_KIND_USER : 0) | (c->twice ? DT_KIND_TWICE : 0));
     wr64(s->m, DT_CMD + DT_CMD_WVAL, c->wval);
     wr64(s->m, DT_CMD + DT_CMD_NWRITE, c->nent);
     wr64(s->m, DT_CMD + DT_CMD_WSIZE, c->esize);
@@ -261,7 +263,29 @@ static void post_case(struct dt_state *s)
     clear_result(s->m);
     dt_case_ctx(c, &s->gen.cpu, &ctx);
     s->pdpte_gp = c->mode == PT_MODE_PAE && pt_load_pdptrs(s->m, &ctx, pdptr) == -EINVAL;
+    memcpy(s->base, s->pre, sizeof(s->base));
+    if (c->twice) {
+        /* The first read; if it faults, that is the case's outcome. Else its
+         * A/D updates are applied for the second walk and then undone: the
+         * guest starts from (pre), it stores the entries itself. */
+        for (unsigned tries = 0;; tries++) {
+            s->walk_rc = pt_walk(s->m, &ctx, c->gva, c->user ? PFERR_U : 0, &s->w);
+            if (s->walk_rc || s->w.fault)
+                return;
+            /* -EAGAIN: one entry is read at two levels (a self-map) and its
+             * first update changed it; KVM retries the walk too (spec §4). */
+            s->walk_rc = pt_apply_ad(s->m, &s->w);
+            if (s->walk_rc != -EAGAIN || tries == 4)
+                break;
+        }
+        if (s->walk_rc)
+            return;
+        for (unsigned i = 0; i < c->nent; i++)
+            s->base[i] = read_entry(s->m, c, c->ent[i].gpa);
+    }
     s->walk_rc = pt_walk(s->m, &ctx, c->gva, dt_case_access(c), &s->w);
+    for (unsigned i = 0; c->twice && i < c->nent; i++)
+        write_entry(s->m, c, c->ent[i].gpa, s->pre[i]);
 }
 
 /* A harmless CPL0 read through the home tables with one extra CR4 bit. */
@@ -300,7 +324,7 @@ static void expected_entries(const struct dt_state *s, uint64_t exp[DT_MAX_ENT])
     const struct pt_walk *w = &s->w;
 
     for (unsigned i = 0; i < c->nent; i++) {
-        exp[i] = s->pre[i];
+        exp[i] = s->base[i];
         for (unsigned j = 0; !w->fault && j < w->n_ad; j++)
             if (w->ad[j].entry_gpa == c->ent[i].gpa)
                 exp[i] = w->ad[j].new_entry;
@@ -398,9 +422,9 @@ static void dump_case(FILE *f, const struct dt_state *s, const struct dt_result 
             s->gen.cpu.gbpages, s->gen.cpu.amd);
     fprintf(f,
             "  cr0 0x%" PRIx64 " cr3 0x%" PRIx64 " cr4 0x%" PRIx64 " efer 0x%" PRIx64
-            " rflags 0x%" PRIx64 "  %s paging, access %s at CPL%d, gva 0x%016" PRIx64 "\n",
+            " rflags 0x%" PRIx64 "  %s paging, access %s%s at CPL%d, gva 0x%016" PRIx64 "\n",
             c->cr0, c->cr3, c->cr4, c->efer, c->rflags, pt_mode_name(c->mode),
-            dt_kind_name(c->kind), c->user ? 3 : 0, c->gva);
+            c->twice ? "read, then " : "", dt_kind_name(c->kind), c->user ? 3 : 0, c->gva);
     if (s->pdpte_gp)
         fprintf(f, "  model: a PDPTE has reserved bits, the CR0 load must #GP(0)\n");
     for (unsigned i = 0; i < c->nent; i++)
@@ -461,6 +485,7 @@ static void count(struct dt_stats *st, const struct dt_case *c, const struct pt_
     st->smap += !!(c->cr4 & X86_CR4_SMAP);
     st->pge += !!(c->cr4 & X86_CR4_PGE);
     st->pse += !!(c->cr4 & X86_CR4_PSE);
+    st->twice += c->twice;
 }
 
 static void finish_case(struct dt_state *s)
@@ -710,6 +735,7 @@ void dt_print_stats(FILE *f, const struct dt_stats *st)
     fprintf(f,
             "\n  CR0.WP 0/1: %" PRIu64 "/%" PRIu64 ", EFER.NXE 0/1: %" PRIu64 "/%" PRIu64
             ", CR4.SMEP %" PRIu64 ", CR4.SMAP %" PRIu64 ", CR4.PGE %" PRIu64 ", CR4.PSE %" PRIu64
-            "\n",
-            st->wp[0], st->wp[1], st->nxe[0], st->nxe[1], st->smep, st->smap, st->pge, st->pse);
+            "; read first (twice) %" PRIu64 "\n",
+            st->wp[0], st->wp[1], st->nxe[0], st->nxe[1], st->smep, st->smap, st->pge, st->pse,
+            st->twice);
 }

@@ -52,7 +52,7 @@ struct dt_stats {
     uint64_t ad_set;                      /* successful walks that set A or D bits */
     uint64_t by_mode[3];                  /* 4-level, PAE, 32-bit */
     uint64_t pdpte_gp; /* PAE cases whose CR0 load #GPs on a reserved PDPTE bit */
-    uint64_t wp[2], nxe[2], smep, smap, pge, pse;
+    uint64_t wp[2], nxe[2], smep, smap, pge, pse, twice;
     uint64_t cr4_rejected; /* CR4 extras the guest's MOV CR4 refused (#GP) */
     struct pt_cpu cpu;
     uint64_t cr4_extra;
