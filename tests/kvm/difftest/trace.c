@@ -12,6 +12,7 @@
 #include <inttypes.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,7 +24,7 @@ struct dt_trace {
     int pipe_fd;
     pthread_t reader;
     bool reader_started;
-    volatile bool stop;
+    atomic_bool stop;       /* the walks are read only after the reader is joined */
     struct dt_twalk *walks; /* open addressing on addr; addr 0 = empty */
     unsigned cap;
     struct dt_twalk *cur; /* the walk the following element lines belong to */
@@ -133,7 +134,7 @@ static void *reader(void *opaque)
     for (;;) {
         struct pollfd pfd = {.fd = t->pipe_fd, .events = POLLIN};
         ssize_t n;
-        bool stopping = t->stop;
+        bool stopping = atomic_load(&t->stop);
 
         if (poll(&pfd, 1, 50) < 0 && errno != EINTR)
             break;
@@ -224,7 +225,7 @@ void dt_trace_stop(struct dt_trace *t)
     if (!t || !t->reader_started)
         return;
     write_file(t->dir, "tracing_on", "0");
-    t->stop = true;
+    atomic_store(&t->stop, true);
     pthread_join(t->reader, NULL);
     t->reader_started = false;
 }
