@@ -313,9 +313,17 @@ static void use_known(const struct snapshot *snap, struct diag_report *r)
         if (k->cr2 == r->rip_linear || (k->error_code & PFERR_F))
             access |= PFERR_F;
         if (pt_walk(snap->mem, &r->ctx, k->cr2, access, &w) == 0 && w.fault) {
+            bool stack = false;
+
+            /* A stack slot of the instruction at RIP makes it a stack fault. */
+            for (unsigned i = 0; r->fetch_rc == 0 && i < r->insn.n_acc; i++) {
+                const struct x86_mem_access *a = &r->insn.acc[i];
+                if (a->kind == X86_ACC_STACK && k->cr2 >= a->linear && k->cr2 < a->linear + a->size)
+                    stack = true;
+            }
             e->has_walk = true;
             e->walk = w;
-            diag_cause_of_walk(r, &w, false, &e->why, &e->why2);
+            diag_cause_of_walk(r, &w, stack, &e->why, &e->why2);
             if (w.error_code != k->error_code)
                 diag_note(r,
                           "the walk of CR2 0x%llx now gives error code 0x%x, the source "
