@@ -336,6 +336,33 @@ static void use_known(const struct snapshot *snap, struct diag_report *r)
     }
 }
 
+/*
+ * The CPU's own walker accepts a 1 GiB page that KVM's software walker
+ * rejects (spec/paging.md 2.6, 7): show what the hardware would execute at
+ * RIP, which KVM's decoder never fetched.
+ */
+static void hardware_view(const struct snapshot *snap, struct diag_report *r)
+{
+    const struct pt_level *lv = diag_fault_lv(&r->fetch.walk);
+    struct x86_insn insn;
+    uint8_t bytes[X86_MAX_INSN_LEN];
+    gpa_t gpa;
+    size_t n = sizeof(bytes);
+
+    if (!lv || lv->level != 3 || !(lv->rsvd_why & PT_RSVD_GBPAGES) || (lv->rsvd_bits & ~PTE_PS))
+        return;
+    gpa = (lv->entry & KS_BITS(30, 51)) | (r->rip_linear & KS_BITS(0, 29));
+    while (n > 0 && gmem_read(snap->mem, gpa, bytes, n) < 0)
+        n--;
+    if (n == 0 || x86_decode(bytes, n, &r->s, &insn) < 0)
+        return;
+    diag_note(r,
+              "on hardware, which accepts the 1 GiB page, RIP maps to GPA 0x%llx: `%s` "
+              "(%s); KVM's decoder never fetched these bytes, so instruction bytes that a "
+              "trace prints for this RIP are stale (spec/paging.md 5.4)",
+              (unsigned long long)gpa, insn.intel, insn.att);
+}
+
 /* The root is why the first exception was raised; a software INT's root is its delivery. */
 static void pick_causes(struct diag_report *r)
 {
@@ -425,6 +452,8 @@ int diag_explain(const struct snapshot *snap, struct diag_report **out)
             diag_deliver(snap, r, software);
     }
     pick_causes(r);
+    if (r->has_cause && !strcmp(r->cause.id, "rsvd-gbpages") && r->fetch.fault)
+        hardware_view(snap, r);
     if (snap->event == SNAP_EV_INTERNAL_ERROR && r->fetch.fault)
         diag_note(r, "KVM exited with an internal error instead of injecting this #PF: it was "
                      "only skipping the instruction (EMULTYPE_SKIP: a nested EPT_MISCONFIG "

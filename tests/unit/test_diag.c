@@ -97,6 +97,8 @@ static void test_seed(void)
     EXPECT_CONTAINS(sb_str(&text), "-cpu qemu64,pdpe1gb");
     EXPECT_CONTAINS(sb_str(&text), "Skylake-Server");
     EXPECT_CONTAINS(sb_str(&text), "PDPTE @ GPA 0xbf9000: 0xa3");
+    /* What the hardware would have run: the VGA store of the seed's objdump, absolute here. */
+    EXPECT_CONTAINS(sb_str(&text), "RIP maps to GPA 0x133025: `mov word ptr [0x000b8000], 0x248`");
 }
 
 /* The vCPU asked for pdpe1gb, but this host's KVM dropped it (PVM: no 1 GiB pages). */
