@@ -4,6 +4,7 @@
  */
 #include "cli.h"
 #include "regdump.h"
+#include "run_gdb.h"
 #include "run_trace.h"
 
 #include "ks/boot.h"
@@ -45,6 +46,7 @@ struct run_opts {
     uint64_t entry, load;
     bool vga, stats, strict, json, irqchip;
     unsigned timeout_ms, last;
+    struct run_gdb gdb;
 };
 
 struct loaded {
@@ -74,6 +76,7 @@ static void usage(FILE *f)
             "  --irqchip           in-kernel PIC/IOAPIC/LAPIC and PIT (for interrupt-driven guests)\n"
             "  --json              one JSON object on stdout (console output goes to stderr)\n"
             "  --last N            exits shown on an abnormal outcome (default 16)\n"
+            RUN_GDB_USAGE
             "exit status: docs/exit-status.md\n");
 }
 
@@ -91,45 +94,36 @@ static bool add_module(struct run_opts *o, const char *spec)
     return true;
 }
 
-/* QEMU's -initrd "file args,file args": commas separate modules, ",," is a literal comma. */
+/* QEMU's -initrd "file args,file args" (",," is a literal comma), via lib/boot's iterator. */
 static bool add_initrd_list(struct run_opts *o, const char *list)
 {
-    size_t len = strlen(list);
-    char *cur = malloc(len + 1);
-    size_t n = 0;
+    size_t len = strlen(list) + 1;
+    char *cmdline = malloc(len), *path = malloc(len);
+    const char *cursor = list;
+    int rc = -ENOMEM;
 
-    if (!cur)
-        return false;
-    for (size_t i = 0;; i++) {
-        if (list[i] == ',' && list[i + 1] == ',') {
-            cur[n++] = ',';
-            i++;
-            continue;
-        }
-        if (list[i] == ',' || list[i] == '\0') {
-            char *m = malloc(n + 1);
+    /* No entry can be longer than the whole list, so -ENAMETOOLONG cannot happen. */
+    while (cmdline && path &&
+           (rc = boot_module_list_next(&cursor, cmdline, len, path, len)) == 1) {
+        char *m = strdup(cmdline);
 
-            if (!m) {
-                free(cur);
-                return false;
-            }
-            memcpy(m, cur, n);
-            m[n] = '\0';
-            if (o->nmodules < MAX_MODULES)
-                o->module_store[o->nmodules] = m;
-            if (!add_module(o, m)) {
-                free(m);
-                free(cur);
-                return false;
-            }
-            n = 0;
-            if (list[i] == '\0')
-                break;
-            continue;
+        if (!m || o->nmodules == MAX_MODULES) {
+            free(m);
+            free(cmdline);
+            free(path);
+            cli_error(CMD, "--initrd: too many modules (at most %d)", MAX_MODULES);
+            return false;
         }
-        cur[n++] = list[i];
+        o->module_store[o->nmodules] = m;
+        o->modules[o->nmodules++] = m;
     }
-    free(cur);
+    free(cmdline);
+    free(path);
+    if (rc < 0) {
+        cli_error(CMD, "--initrd '%s': %s", list,
+                  rc == -ENOMEM ? "out of memory" : "empty module entry or file name");
+        return false;
+    }
     return true;
 }
 
@@ -200,6 +194,7 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
         {"json", no_argument, NULL, OPT_JSON},
         {"last", required_argument, NULL, OPT_LAST},
         {"irqchip", no_argument, NULL, OPT_IRQCHIP},
+        RUN_GDB_LONGOPT,
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -210,7 +205,7 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
     o->last = 16;
     optind = 1;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, ":m:h", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":m:h" RUN_GDB_SHORTOPTS, longopts, NULL)) != -1) {
         switch (c) {
         case 'm':
             if (!parse_ram(optarg, &o->ram))
@@ -264,6 +259,8 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
             cli_error(CMD, "option '%s' needs a value", argv[optind - 1]);
             return CLI_USAGE;
         default:
+            if (run_gdb_opt(&o->gdb, c, optarg))
+                break;
             cli_error(CMD, "unknown option '%s' (see kvmscope run --help)", argv[optind - 1]);
             return CLI_USAGE;
         }
@@ -687,7 +684,14 @@ static int run_guest(struct run_ctx *c)
         return rc;
     if (c->trace)
         vmm_trace_set_sink(c->vm, run_trace_sink, c->trace);
-    rc = vmm_run(c->vm, c->o.timeout_ms, &e);
+    if (run_gdb_enabled(&c->o.gdb)) {
+        rc = run_gdb_session(&c->o.gdb, c->vm, c->o.timeout_ms, &e);
+        if (rc >= 0)
+            return rc;
+        rc = 0;
+    } else {
+        rc = vmm_run(c->vm, c->o.timeout_ms, &e);
+    }
     fflush(c->console);
     if (c->trace) {
         vmm_trace_flush(c->vm);
