@@ -216,6 +216,85 @@ static void registers_only(const struct snapshot *snap, struct diag_report *r)
                   (unsigned long long)r->rip_linear, (unsigned long long)s->cr3);
 }
 
+static bool raise_sel(struct diag_report *r, unsigned vector, uint32_t ec, const char *id,
+                      const char *what, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+
+static bool raise_sel(struct diag_report *r, unsigned vector, uint32_t ec, const char *id,
+                      const char *what, const char *fmt, ...)
+{
+    struct diag_exc *e = diag_push_exc(r, vector, true, ec, false, 0);
+    va_list ap;
+
+    if (!e)
+        return true;
+    snprintf(e->why.id, sizeof(e->why.id), "%s", id);
+    va_start(ap, fmt);
+    vsnprintf(e->why.summary, sizeof(e->why.summary), fmt, ap);
+    va_end(ap);
+    snprintf(e->raised_by, sizeof(e->raised_by), "%s", what);
+    return true;
+}
+
+/*
+ * IRET and far RET load CS (and RIP) from the stack: check the selector and
+ * its descriptor the way SDM Vol. 2A (IRET, RET "far return") does, so a
+ * corrupt frame is named instead of "does not fault". The frame itself was
+ * already walked as a stack read.
+ */
+static bool check_far_return(const struct snapshot *snap, struct diag_report *r)
+{
+    bool iret = !strncmp(r->insn.mnemonic, "iret", 4);
+    bool retf = !strcmp(r->insn.mnemonic, "ret") && r->insn.far_transfer;
+    unsigned slot = r->insn.operand_width / 8;
+    uint8_t frame[16] = {0}, d[8];
+    uint64_t rip = 0, desc, sp = r->s.gpr[X86_RSP];
+    uint16_t sel;
+    struct pt_walk w;
+    char what[DIAG_TEXT];
+
+    if ((!iret && !retf) || !(r->s.cr0 & X86_CR0_PE) || r->mode == X86_MODE_VM86 ||
+        (slot != 2 && slot != 4 && slot != 8))
+        return false;
+    if (!x86_mode_is_64(r->mode))
+        sp = (r->s.seg[X86_SEG_SS].base + (sp & 0xffffffffu)) & 0xffffffffu;
+    if (diag_read_linear(snap, &r->ctx, sp, frame, 2 * slot, 0, &w) != 0)
+        return false;
+    memcpy(&rip, frame, slot);
+    sel = (uint16_t)(frame[slot] | frame[slot + 1] << 8);
+    snprintf(what, sizeof(what), "`%s` loading CS=0x%x, RIP=0x%llx from the stack at 0x%llx",
+             r->insn.intel, sel, (unsigned long long)rip, (unsigned long long)sp);
+    if ((sel & ~3u) == 0)
+        return raise_sel(r, X86_GP, 0, "bad-selector", what,
+                         "the return frame's CS is the null selector: the frame is corrupt or "
+                         "RSP points at the wrong place");
+    if ((sel & 3u) < r->cpl)
+        return raise_sel(r, X86_GP, sel & 0xfffc, "bad-selector", what,
+                         "return to CS RPL %u from CPL %u: a return may not raise privilege",
+                         sel & 3u, r->cpl);
+    if (!(sel & 4) && (sel & ~7u) + 7u > r->s.gdt.limit)
+        return raise_sel(r, X86_GP, sel & 0xfffc, "bad-selector", what,
+                         "the return frame's CS 0x%x lies beyond the GDT limit 0x%x", sel,
+                         r->s.gdt.limit);
+    if (sel & 4)
+        return false; /* LDT selectors: not checked */
+    if (diag_read_linear(snap, &r->ctx, r->s.gdt.base + (sel & ~7u), d, 8, PT_ACCESS_IMPLICIT,
+                         &w) != 0)
+        return false;
+    memcpy(&desc, d, 8);
+    if (!((desc >> 44) & 1) || !((desc >> 43) & 1))
+        return raise_sel(r, X86_GP, sel & 0xfffc, "gdt-descriptor", what,
+                         "the return frame's CS 0x%x is not a code segment (descriptor 0x%016llx)",
+                         sel, (unsigned long long)desc);
+    if (!(desc & KS_BIT(47)))
+        return raise_sel(r, X86_NP, sel & 0xfffc, "gdt-descriptor", what,
+                         "the return frame's CS 0x%x is not present (descriptor 0x%016llx)", sel,
+                         (unsigned long long)desc);
+    if ((desc & KS_BIT(53)) && (r->s.efer & X86_EFER_LMA) && !canonical(r, rip))
+        return raise_sel(r, X86_GP, 0, "non-canonical", what,
+                         "the return address 0x%llx is not canonical", (unsigned long long)rip);
+    return false;
+}
+
 /* Find the first exception from the instruction at RIP (spec §5.6: how KVM's emulator sees it). */
 static void infer_first(const struct snapshot *snap, struct diag_report *r, bool *software)
 {
@@ -280,6 +359,8 @@ static void infer_first(const struct snapshot *snap, struct diag_report *r, bool
                      r->insn.intel);
         return;
     }
+    if (check_far_return(snap, r))
+        return;
     if (r->insn.is_int) {
         struct diag_exc *e = diag_push_exc(r, r->insn.int_vector, false, 0, false, 0);
         if (e) {
