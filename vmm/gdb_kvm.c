@@ -35,6 +35,7 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 #define NUM_DR         4
@@ -417,15 +418,16 @@ static bool step_done(const struct vmm_exit *e)
 }
 
 /* Continue by stepping: the only way to see >4 breakpoints and write watchpoints here. */
-static int continue_stepping(struct gdb_kvm *k, struct gdb_stop *st)
+static int step_until_stop(struct gdb_kvm *k, struct gdb_stop *st, unsigned long *steps)
 {
     struct vmm_exit e;
-    unsigned n = 0;
+    unsigned long n = 0;
     int rc;
 
     for (;;) {
         const struct kbp *b;
 
+        *steps = ++n;
         rc = step_once(k, &e);
         if (rc < 0)
             return rc;
@@ -447,7 +449,7 @@ static int continue_stepping(struct gdb_kvm *k, struct gdb_stop *st)
             st->reason = b->type == GDB_BP_SW ? GDB_STOP_SWBREAK : GDB_STOP_HWBREAK;
             return 0;
         }
-        if (++n % STEPS_PER_POLL == 0) {
+        if (n % STEPS_PER_POLL == 0) {
             rc = pump_in(k, 0);
             if (rc < 0)
                 return rc;
@@ -457,6 +459,26 @@ static int continue_stepping(struct gdb_kvm *k, struct gdb_stop *st)
             }
         }
     }
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int continue_stepping(struct gdb_kvm *k, struct gdb_stop *st)
+{
+    unsigned long steps = 0;
+    double t0 = now_s();
+    int rc = step_until_stop(k, st, &steps);
+    double dt = now_s() - t0;
+
+    ks_debug("gdb: stepping mode: %lu instructions in %.3f s (%.0f/s)", steps, dt,
+             dt > 0 ? (double)steps / dt : 0.0);
+    return rc;
 }
 
 /* Continue at full speed with the breakpoints in DR0-3, looking at the socket every slice. */
