@@ -453,6 +453,15 @@ static void memory(void)
         EXPECT_STR(xchg_bin(pkt, sizeof(pkt) - 1, true), "OK");
         EXPECT(!memcmp(M.ram + 0x8100, "#$}*", 4));
         EXPECT_STR(xchg("X8100,0:"), "OK");
+        /* X carries up to a whole packet of data (more than an m reply can). */
+        {
+            static char x[RSP_MAX_PACKET];
+            int hl = snprintf(x, sizeof(x), "X10000,%x:", RSP_MAX_PACKET - 16);
+
+            memset(x + hl, 0x5a, RSP_MAX_PACKET - 16);
+            EXPECT_STR(xchg_bin(x, (size_t)hl + RSP_MAX_PACKET - 16, true), "OK");
+            EXPECT_EQ(M.ram[0x10000 + RSP_MAX_PACKET - 17], 0x5a);
+        }
         EXPECT_STR(xchg("X8100,4:ab"), "E16");
     }
     gdb_server_free(&S);
