@@ -27,6 +27,8 @@ typedef int (*cli_cmd_fn)(int argc, char **argv);
 
 /* kvmscope walk: translate one address through an image's page tables (docs/paging.md). */
 int cmd_walk(int argc, char **argv);
+/* kvmscope pt: list (and --lint) every mapping of an image's page tables (docs/paging.md). */
+int cmd_pt(int argc, char **argv);
 /* `kvmscope trace explain|record` (cli/cmd_trace.c, docs/trace.md). */
 int cmd_trace(int argc, char **argv);
 

@@ -94,45 +94,36 @@ static bool add_module(struct run_opts *o, const char *spec)
     return true;
 }
 
-/* QEMU's -initrd "file args,file args": commas separate modules, ",," is a literal comma. */
+/* QEMU's -initrd "file args,file args" (",," is a literal comma), via lib/boot's iterator. */
 static bool add_initrd_list(struct run_opts *o, const char *list)
 {
-    size_t len = strlen(list);
-    char *cur = malloc(len + 1);
-    size_t n = 0;
+    size_t len = strlen(list) + 1;
+    char *cmdline = malloc(len), *path = malloc(len);
+    const char *cursor = list;
+    int rc = -ENOMEM;
 
-    if (!cur)
-        return false;
-    for (size_t i = 0;; i++) {
-        if (list[i] == ',' && list[i + 1] == ',') {
-            cur[n++] = ',';
-            i++;
-            continue;
-        }
-        if (list[i] == ',' || list[i] == '\0') {
-            char *m = malloc(n + 1);
+    /* No entry can be longer than the whole list, so -ENAMETOOLONG cannot happen. */
+    while (cmdline && path &&
+           (rc = boot_module_list_next(&cursor, cmdline, len, path, len)) == 1) {
+        char *m = strdup(cmdline);
 
-            if (!m) {
-                free(cur);
-                return false;
-            }
-            memcpy(m, cur, n);
-            m[n] = '\0';
-            if (o->nmodules < MAX_MODULES)
-                o->module_store[o->nmodules] = m;
-            if (!add_module(o, m)) {
-                free(m);
-                free(cur);
-                return false;
-            }
-            n = 0;
-            if (list[i] == '\0')
-                break;
-            continue;
+        if (!m || o->nmodules == MAX_MODULES) {
+            free(m);
+            free(cmdline);
+            free(path);
+            cli_error(CMD, "--initrd: too many modules (at most %d)", MAX_MODULES);
+            return false;
         }
-        cur[n++] = list[i];
+        o->module_store[o->nmodules] = m;
+        o->modules[o->nmodules++] = m;
     }
-    free(cur);
+    free(cmdline);
+    free(path);
+    if (rc < 0) {
+        cli_error(CMD, "--initrd '%s': %s", list,
+                  rc == -ENOMEM ? "out of memory" : "empty module entry or file name");
+        return false;
+    }
     return true;
 }
 

@@ -15,6 +15,8 @@
 #define MAX_MMIO_PAGES 64
 #define TRACE_PID 1
 #define TRACE_TID 1
+#define TRACE_PID_S "1"
+#define TRACE_TID_S "1"
 
 struct mmio_page {
     uint64_t page, reads, writes;
@@ -63,104 +65,207 @@ struct run_trace *run_trace_new(const struct run_trace_opts *o)
     return t;
 }
 
-static void hex_bytes(struct strbuf *sb, const uint8_t *b, unsigned n)
+/*
+ * Hand-rolled formatting: --trace writes one line per exit, and printf's
+ * format parsing would cost more than the exit itself is allowed to
+ * (docs/run.md, Performance). Each record is built in a stack buffer and
+ * written with one fwrite.
+ */
+#define REC_MAX 640 /* longest record: JSON with a guest slice and 15 instruction bytes */
+
+static char *put_str(char *p, const char *s)
 {
-    for (unsigned i = 0; i < n; i++)
-        sb_printf(sb, "%s%02x", i ? " " : "", b[i]);
+    while (*s)
+        *p++ = *s++;
+    return p;
 }
 
-static void io_desc(struct strbuf *sb, const struct vmm_trace_rec *r)
+static char *put_hex(char *p, uint64_t v)
 {
-    const char *dir = (r->flags & VMM_TR_WRITE) ? "out" : "in";
+    static const char digits[] = "0123456789abcdef";
+    char tmp[16];
+    int n = 0;
 
+    do {
+        tmp[n++] = digits[v & 0xf];
+        v >>= 4;
+    } while (v);
+    *p++ = '0';
+    *p++ = 'x';
+    while (n)
+        *p++ = tmp[--n];
+    return p;
+}
+
+static char *put_dec(char *p, uint64_t v, int width)
+{
+    char tmp[20];
+    int n = 0;
+
+    do {
+        tmp[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    while (width-- > n)
+        *p++ = ' ';
+    while (n)
+        *p++ = tmp[--n];
+    return p;
+}
+
+/* ns as microseconds with exactly 3 decimals: "1234.567" */
+static char *put_us(char *p, uint64_t ns, int width)
+{
+    p = put_dec(p, ns / 1000, width);
+    *p++ = '.';
+    *p++ = (char)('0' + ns % 1000 / 100);
+    *p++ = (char)('0' + ns % 100 / 10);
+    *p++ = (char)('0' + ns % 10);
+    return p;
+}
+
+static char *put_bytes(char *p, const uint8_t *b, unsigned n)
+{
+    static const char digits[] = "0123456789abcdef";
+
+    for (unsigned i = 0; i < n; i++) {
+        if (i)
+            *p++ = ' ';
+        *p++ = digits[b[i] >> 4];
+        *p++ = digits[b[i] & 0xf];
+    }
+    return p;
+}
+
+static char *put_padded(char *p, const char *s, int width)
+{
+    char *start = p;
+
+    p = put_str(p, s);
+    while (p - start < width)
+        *p++ = ' ';
+    return p;
+}
+
+static const char *dir_name(const struct vmm_trace_rec *r)
+{
     if (r->flags & VMM_TR_IO)
-        sb_printf(sb, " port=0x%" PRIx64 " %s size=%u data=0x%" PRIx64, r->addr, dir, r->size,
-                  r->data);
-    else if (r->flags & VMM_TR_MMIO)
-        sb_printf(sb, " gpa=0x%" PRIx64 " %s size=%u data=0x%" PRIx64, r->addr,
-                  (r->flags & VMM_TR_WRITE) ? "write" : "read", r->size, r->data);
-    if (r->flags & VMM_TR_STRING)
-        sb_printf(sb, " count=%u", r->count);
+        return (r->flags & VMM_TR_WRITE) ? "out" : "in";
+    return (r->flags & VMM_TR_WRITE) ? "write" : "read";
+}
+
+static char *text_line(char *p, const struct vmm_trace_rec *r, uint64_t t0)
+{
+    p = put_us(p, r->t_ns >= t0 ? r->t_ns - t0 : 0, 10);
+    p = put_str(p, " us  ");
+    p = put_padded(p, vmm_exit_reason_name(r->reason), 15);
+    p = put_str(p, " rip=");
+    p = put_hex(p, r->rip);
+    if (r->flags & (VMM_TR_IO | VMM_TR_MMIO)) {
+        p = put_str(p, (r->flags & VMM_TR_IO) ? " port=" : " gpa=");
+        p = put_hex(p, r->addr);
+        *p++ = ' ';
+        p = put_str(p, dir_name(r));
+        p = put_str(p, " size=");
+        p = put_dec(p, r->size, 0);
+        p = put_str(p, " data=");
+        p = put_hex(p, r->data);
+    }
+    if (r->flags & VMM_TR_STRING) {
+        p = put_str(p, " count=");
+        p = put_dec(p, r->count, 0);
+    }
     if (r->flags & VMM_TR_UNHANDLED)
-        sb_puts(sb, " UNHANDLED");
+        p = put_str(p, " UNHANDLED");
+    if (r->insn_len) {
+        p = put_str(p, " insn=");
+        p = put_bytes(p, r->insn, r->insn_len < 8 ? r->insn_len : 8);
+    }
+    return p;
 }
 
 void run_trace_line(struct strbuf *sb, const struct vmm_trace_rec *r, uint64_t t0)
 {
-    uint64_t dt = r->t_ns >= t0 ? r->t_ns - t0 : 0;
+    char buf[REC_MAX];
 
-    sb_printf(sb, "%10" PRIu64 ".%03" PRIu64 " us  %-15s rip=0x%" PRIx64, dt / 1000, dt % 1000,
-              vmm_exit_reason_name(r->reason), r->rip);
-    io_desc(sb, r);
-    if (r->insn_len) {
-        sb_puts(sb, " insn=");
-        hex_bytes(sb, r->insn, r->insn_len < 8 ? r->insn_len : 8);
+    *text_line(buf, r, t0) = '\0';
+    sb_puts(sb, buf);
+}
+
+/* The I/O members shared by both JSON shapes: "port":"0x3f8","dir":"out",... */
+static char *json_io(char *p, const struct vmm_trace_rec *r)
+{
+    if (!(r->flags & (VMM_TR_IO | VMM_TR_MMIO)))
+        return p;
+    p = put_str(p, (r->flags & VMM_TR_IO) ? ",\"port\":\"" : ",\"gpa\":\"");
+    p = put_hex(p, r->addr);
+    p = put_str(p, "\",\"dir\":\"");
+    p = put_str(p, (r->flags & VMM_TR_WRITE) ? "out" : "in");
+    p = put_str(p, "\",\"size\":");
+    p = put_dec(p, r->size, 0);
+    p = put_str(p, ",\"data\":\"");
+    p = put_hex(p, r->data);
+    *p++ = '"';
+    if (r->flags & VMM_TR_STRING) {
+        p = put_str(p, ",\"count\":");
+        p = put_dec(p, r->count, 0);
     }
+    if (r->flags & VMM_TR_UNHANDLED)
+        p = put_str(p, ",\"unhandled\":true");
+    return p;
 }
 
 void run_trace_json_rec(struct strbuf *sb, const struct vmm_trace_rec *r, uint64_t t0)
 {
-    uint64_t dt = r->t_ns >= t0 ? r->t_ns - t0 : 0;
+    char buf[REC_MAX], *p = buf;
 
-    sb_printf(sb, "{\"t_ns\":%" PRIu64 ",\"reason\":\"%s\",\"rip\":\"0x%" PRIx64 "\"", dt,
-              vmm_exit_reason_name(r->reason), r->rip);
-    if (r->flags & (VMM_TR_IO | VMM_TR_MMIO)) {
-        sb_printf(sb, ",\"%s\":\"0x%" PRIx64 "\",\"dir\":\"%s\",\"size\":%u,\"data\":\"0x%" PRIx64
-                      "\"",
-                  (r->flags & VMM_TR_IO) ? "port" : "gpa", r->addr,
-                  (r->flags & VMM_TR_WRITE) ? "out" : "in", r->size, r->data);
-        if (r->flags & VMM_TR_STRING)
-            sb_printf(sb, ",\"count\":%u", r->count);
-        if (r->flags & VMM_TR_UNHANDLED)
-            sb_puts(sb, ",\"unhandled\":true");
-    }
-    sb_puts(sb, ",\"insn\":\"");
-    hex_bytes(sb, r->insn, r->insn_len);
-    sb_puts(sb, "\"}");
+    p = put_str(p, "{\"t_ns\":");
+    p = put_dec(p, r->t_ns >= t0 ? r->t_ns - t0 : 0, 0);
+    p = put_str(p, ",\"reason\":\"");
+    p = put_str(p, vmm_exit_reason_name(r->reason));
+    p = put_str(p, "\",\"rip\":\"");
+    p = put_hex(p, r->rip);
+    *p++ = '"';
+    p = json_io(p, r);
+    p = put_str(p, ",\"insn\":\"");
+    p = put_bytes(p, r->insn, r->insn_len);
+    p = put_str(p, "\"}");
+    *p = '\0';
+    sb_puts(sb, buf);
 }
 
-/* ns -> "us.nnn" */
-static void json_us(struct strbuf *sb, uint64_t ns)
+static char *event_head(char *p, uint64_t ts_ns)
 {
-    sb_printf(sb, "%" PRIu64 ".%03" PRIu64, ns / 1000, ns % 1000);
+    p = put_str(p, ",\n{\"ph\":\"X\",\"pid\":" TRACE_PID_S ",\"tid\":" TRACE_TID_S ",\"ts\":");
+    return put_us(p, ts_ns, 0);
 }
 
-static void json_event(struct run_trace *t, const struct vmm_trace_rec *r)
+/* The guest slice since the previous re-entry, then the exit's own slice. */
+static char *json_event(struct run_trace *t, char *p, const struct vmm_trace_rec *r)
 {
-    struct strbuf *sb = &t->sb;
-    uint64_t ts = r->t_ns - t->t0;
-
-    /* The guest ran from the previous re-entry up to this exit. */
     if (t->last_end && r->t_ns > t->last_end) {
-        sb_printf(sb, ",\n{\"ph\":\"X\",\"pid\":%d,\"tid\":%d,\"ts\":", TRACE_PID, TRACE_TID);
-        json_us(sb, t->last_end - t->t0);
-        sb_puts(sb, ",\"dur\":");
-        json_us(sb, r->t_ns - t->last_end);
-        sb_puts(sb, ",\"name\":\"guest\",\"cat\":\"run\"}");
+        p = event_head(p, t->last_end - t->t0);
+        p = put_str(p, ",\"dur\":");
+        p = put_us(p, r->t_ns - t->last_end, 0);
+        p = put_str(p, ",\"name\":\"guest\",\"cat\":\"run\"}");
     }
-    sb_printf(sb, ",\n{\"ph\":\"X\",\"pid\":%d,\"tid\":%d,\"ts\":", TRACE_PID, TRACE_TID);
-    json_us(sb, ts);
-    sb_puts(sb, ",\"dur\":");
-    json_us(sb, r->handle_ns);
-    sb_printf(sb, ",\"name\":\"%s\",\"cat\":\"exit\",\"args\":{\"rip\":\"0x%" PRIx64 "\"",
-              vmm_exit_reason_name(r->reason), r->rip);
-    if (r->flags & (VMM_TR_IO | VMM_TR_MMIO)) {
-        sb_printf(sb, ",\"%s\":\"0x%" PRIx64 "\",\"size\":%u,\"dir\":\"%s\",\"data\":\"0x%" PRIx64
-                      "\"",
-                  (r->flags & VMM_TR_IO) ? "port" : "gpa", r->addr, r->size,
-                  (r->flags & VMM_TR_WRITE) ? "out" : "in", r->data);
-        if (r->flags & VMM_TR_STRING)
-            sb_printf(sb, ",\"count\":%u", r->count);
-        if (r->flags & VMM_TR_UNHANDLED)
-            sb_puts(sb, ",\"unhandled\":true");
-    }
+    p = event_head(p, r->t_ns - t->t0);
+    p = put_str(p, ",\"dur\":");
+    p = put_us(p, r->handle_ns, 0);
+    p = put_str(p, ",\"name\":\"");
+    p = put_str(p, vmm_exit_reason_name(r->reason));
+    p = put_str(p, "\",\"cat\":\"exit\",\"args\":{\"rip\":\"");
+    p = put_hex(p, r->rip);
+    *p++ = '"';
+    p = json_io(p, r);
     if (r->insn_len) {
-        sb_puts(sb, ",\"insn\":\"");
-        hex_bytes(sb, r->insn, r->insn_len);
-        sb_putc(sb, '"');
+        p = put_str(p, ",\"insn\":\"");
+        p = put_bytes(p, r->insn, r->insn_len);
+        *p++ = '"';
     }
-    sb_puts(sb, "}}");
+    p = put_str(p, "}}");
     t->last_end = r->handle_ns ? r->t_ns + r->handle_ns : 0;
+    return p;
 }
 
 static void count(struct run_trace *t, const struct vmm_trace_rec *r)
@@ -195,23 +300,24 @@ static void count(struct run_trace *t, const struct vmm_trace_rec *r)
 void run_trace_sink(void *opaque, const struct vmm_trace_rec *recs, unsigned n)
 {
     struct run_trace *t = opaque;
+    char buf[REC_MAX];
 
     for (unsigned i = 0; i < n; i++) {
         const struct vmm_trace_rec *r = &recs[i];
+        char *p;
 
         if (!t->nrec++)
             t->t0 = r->t_ns;
         if (t->o.stats)
             count(t, r);
         if (t->o.text) {
-            sb_reset(&t->sb);
-            run_trace_line(&t->sb, r, t->t0);
-            fprintf(t->o.text, "%s\n", sb_str(&t->sb));
+            p = text_line(buf, r, t->t0);
+            *p++ = '\n';
+            fwrite(buf, 1, (size_t)(p - buf), t->o.text);
         }
         if (t->o.json) {
-            sb_reset(&t->sb);
-            json_event(t, r);
-            fputs(sb_str(&t->sb), t->o.json);
+            p = json_event(t, buf, r);
+            fwrite(buf, 1, (size_t)(p - buf), t->o.json);
         }
     }
 }
@@ -219,10 +325,12 @@ void run_trace_sink(void *opaque, const struct vmm_trace_rec *recs, unsigned n)
 void run_trace_finish(struct run_trace *t, const char *outcome)
 {
     if (t->o.json) {
+        char ts[32];
+
         sb_reset(&t->sb);
-        sb_printf(&t->sb, ",\n{\"ph\":\"i\",\"pid\":%d,\"tid\":%d,\"s\":\"t\",\"ts\":", TRACE_PID,
-                  TRACE_TID);
-        json_us(&t->sb, t->last_end > t->t0 ? t->last_end - t->t0 : 0);
+        *put_us(ts, t->last_end > t->t0 ? t->last_end - t->t0 : 0, 0) = '\0';
+        sb_printf(&t->sb, ",\n{\"ph\":\"i\",\"pid\":%d,\"tid\":%d,\"s\":\"t\",\"ts\":%s", TRACE_PID,
+                  TRACE_TID, ts);
         sb_puts(&t->sb, ",\"name\":");
         sb_json_str(&t->sb, outcome);
         sb_puts(&t->sb, ",\"cat\":\"outcome\"}\n]}\n");

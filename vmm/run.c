@@ -24,19 +24,18 @@
 
 #define VMM_SIGNAL (SIGRTMIN + 3)
 #define RFLAGS_IF (1u << 9)
+#define IRQCHIP_POLL_MS 100
 
 /* The kvm_run page of the vCPU this thread is running; for the signal handler only. */
 static _Thread_local struct kvm_run *volatile tl_run;
-static _Thread_local volatile sig_atomic_t tl_timer_fired;
 
 static void on_signal(int sig, siginfo_t *si, void *uc)
 {
     struct kvm_run *run = tl_run;
 
     (void)sig;
+    (void)si;
     (void)uc;
-    if (si && si->si_code == SI_TIMER)
-        tl_timer_fired = 1;
     if (run)
         run->immediate_exit = 1;
 }
@@ -60,7 +59,7 @@ static inline uint64_t now_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-static int arm_timer(unsigned timeout_ms, timer_t *timer)
+static int arm_timer(unsigned first_ms, unsigned interval_ms, timer_t *timer)
 {
     struct sigevent sev;
     struct itimerspec its;
@@ -73,10 +72,10 @@ static int arm_timer(unsigned timeout_ms, timer_t *timer)
     if (timer_create(CLOCK_MONOTONIC, &sev, timer) < 0)
         return -errno;
     memset(&its, 0, sizeof(its));
-    its.it_value.tv_sec = timeout_ms / 1000;
-    its.it_value.tv_nsec = (long)(timeout_ms % 1000) * 1000000L;
-    /* Re-fire every 10 ms, in case the first signal lands in a window we did not expect. */
-    its.it_interval.tv_nsec = 10 * 1000000L;
+    its.it_value.tv_sec = first_ms / 1000;
+    its.it_value.tv_nsec = (long)(first_ms % 1000) * 1000000L;
+    its.it_interval.tv_sec = interval_ms / 1000;
+    its.it_interval.tv_nsec = (long)(interval_ms % 1000) * 1000000L;
     if (timer_settime(*timer, 0, &its, NULL) < 0) {
         int rc = -errno;
 
@@ -189,8 +188,7 @@ static bool handle_mmio(struct vmm *vm, struct vmm_exit *out, struct vmm_trace_r
                       rec);
 }
 
-/* Returns true when the exit ends vmm_run with (out) filled. */
-static bool handle_exit(struct vmm *vm, struct vmm_exit *out, struct vmm_trace_rec *rec)
+bool vmm_handle_exit(struct vmm *vm, struct vmm_exit *out, struct vmm_trace_rec *rec)
 {
     struct kvm_run *run = vm->run;
 
@@ -268,7 +266,24 @@ static int host_error(struct vmm_exit *out, int rc)
     return rc;
 }
 
-static int run_loop(struct vmm *vm, struct vmm_exit *out)
+/*
+ * With the in-kernel LAPIC, KVM handles HLT itself and never exits for it,
+ * so "halted with interrupts off" (nothing can wake the vCPU: no NMI source
+ * exists either) is detected by polling the MP state whenever the periodic
+ * timer interrupts KVM_RUN.
+ */
+static bool halted_for_good(struct vmm *vm)
+{
+    struct kvm_mp_state mp;
+
+    if (ioctl(vm->vcpu_fd, KVM_GET_MP_STATE, &mp) < 0 || mp.mp_state != KVM_MP_STATE_HALTED)
+        return false;
+    if (sync_out(vm))
+        return false;
+    return !(vmm_regs_const(vm)->rflags & RFLAGS_IF);
+}
+
+static int run_loop(struct vmm *vm, uint64_t deadline, struct vmm_exit *out)
 {
     struct kvm_run *run = vm->run;
     struct vmm_trace_rec *prev = NULL;
@@ -291,10 +306,16 @@ static int run_loop(struct vmm *vm, struct vmm_exit *out)
             if (rc != -EINTR && rc != -EAGAIN)
                 return host_error(out, rc);
             run->immediate_exit = 0;
-            if (tl_timer_fired) {
+            if (deadline && now_ns() >= deadline) {
                 out->outcome = VMM_OUT_TIMEOUT;
                 out->kvm_reason = KVM_EXIT_INTR;
-                return sync_out(vm) ? host_error(out, -errno) : 0;
+                rc = sync_out(vm);
+                return rc ? host_error(out, rc) : 0;
+            }
+            if (vm->irqchip && halted_for_good(vm)) {
+                out->outcome = VMM_OUT_HALT;
+                out->kvm_reason = KVM_EXIT_HLT;
+                return 0;
             }
             prev = NULL;
             continue;
@@ -313,7 +334,7 @@ static int run_loop(struct vmm *vm, struct vmm_exit *out)
         rec->size = rec->flags = 0;
         rec->insn_len = (uint8_t)vmm_fetch_insn(vm, rec->insn, sizeof(rec->insn));
         out->kvm_reason = run->exit_reason;
-        if (handle_exit(vm, out, rec))
+        if (vmm_handle_exit(vm, out, rec))
             return 0;
         prev = rec;
     }
@@ -323,25 +344,37 @@ int vmm_run(struct vmm *vm, unsigned timeout_ms, struct vmm_exit *out)
 {
     timer_t timer;
     bool armed = false;
+    uint64_t deadline = 0;
     int rc;
 
     memset(out, 0, sizeof(*out));
     rc = install_handler();
     if (rc)
         return host_error(out, rc);
-    tl_timer_fired = 0;
     tl_run = vm->run;
     vm->thread = pthread_self();
     vm->running = 1;
-    if (timeout_ms) {
-        rc = arm_timer(timeout_ms, &timer);
+    if (timeout_ms || vm->irqchip) {
+        /*
+         * The first signal comes at the deadline (or the first halt poll);
+         * then every IRQCHIP_POLL_MS (or 10 ms, should a signal ever land
+         * where it cannot stop KVM_RUN) until the loop returns.
+         */
+        unsigned first = timeout_ms, every = vm->irqchip ? IRQCHIP_POLL_MS : 10;
+
+        if (!first || (vm->irqchip && first > IRQCHIP_POLL_MS))
+            first = IRQCHIP_POLL_MS;
+        if (timeout_ms)
+            deadline = now_ns() + (uint64_t)timeout_ms * 1000000ull;
+        rc = arm_timer(first, every, &timer);
         if (rc) {
+            vm->running = 0;
             tl_run = NULL;
             return host_error(out, rc);
         }
         armed = true;
     }
-    rc = run_loop(vm, out);
+    rc = run_loop(vm, deadline, out);
     if (armed)
         timer_delete(timer);
     vm->running = 0;

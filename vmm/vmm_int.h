@@ -89,6 +89,13 @@ const struct kvm_sregs *vmm_sregs_const(const struct vmm *vm);
 unsigned vmm_fetch_insn(const struct vmm *vm, uint8_t *buf, unsigned len);
 
 
+/*
+ * run.c: dispatch the exit described by vm->run (already recorded in rec).
+ * Returns true when it ends vmm_run with (out) filled. Exposed for tests,
+ * which fake exits this host's KVM never produces (string PIO with count > 1).
+ */
+bool vmm_handle_exit(struct vmm *vm, struct vmm_exit *out, struct vmm_trace_rec *rec);
+
 /* trace.c */
 int vmm_trace_init(struct vmm *vm, unsigned entries);
 static inline struct vmm_trace_rec *vmm_trace_next(struct vmm *vm)

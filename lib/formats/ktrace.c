@@ -711,8 +711,9 @@ int kt_parse_line(const char *line, size_t len, unsigned lineno, struct kt_event
             continue;
         ev->type = events[i].type;
         if (events[i].parse(payload, end, ev))
-            return bad(err, lineno, "%s: cannot parse '%.60s' (expected '%s')", ev->name,
-                       payload, events[i].want);
+            return bad(err, lineno, "%s: cannot parse '%.*s' (expected '%s')", ev->name,
+                       (int)(end - payload < 60 ? end - payload : 60), payload,
+                       events[i].want);
         break;
     }
     return 1;

@@ -146,8 +146,32 @@ run stats 7 --stats --entry 0x100000 "$G/strpio.bin" && has stats.err "exits:" &
 run vga 1 --vga --entry 0x100000 "$G/vga.bin" && has vga.out "VGA text works" && has vga.out "third row" &&
     pass run_vga
 
+# --irqchip: the in-kernel PIC and PIT deliver timer interrupts (no exits for them),
+# and a HLT with interrupts off, which KVM then handles itself, is still detected.
+run pit 11 --irqchip --timeout 10 --stats --entry 0x100000 "$G/pit.bin" && has pit.out "pit: 3 ticks" &&
+    pass run_irqchip_pit
+start=$(date +%s%N)
+run irq_halt 0 --irqchip --entry 0x100000 "$G/halt.bin"
+ok=$?
+ms=$(( ($(date +%s%N) - start) / 1000000 ))
+[ $ok -eq 0 ] && { [ $ms -lt 3000 ] && pass run_irqchip_halt || fail run_irqchip_halt "took $ms ms"; }
+# Without the irqchip nothing ever interrupts the guest: the HLT ends the run.
+run pit_noirq 0 --entry 0x100000 "$G/pit.bin" && has pit_noirq.err "interrupts enabled" && pass run_no_irqchip
+
 # A hostile guest hammering ports and MMIO cannot crash the VMM.
 run hostile 133 --serial "$T/hostile.serial" --entry 0x100000 "$G/hostile.bin" && pass run_hostile
+
+# The run loop issues no ioctl per exit besides KVM_RUN (KVM_CAP_SYNC_REGS), and none per MiB of RAM.
+if command -v strace >/dev/null; then
+    strace -f -e trace=ioctl -o "$T/strace" "$K" run -m 1G --serial /dev/null --entry 0x100000 "$G/hostile.bin" \
+        >/dev/null 2>&1
+    nrun=$(grep -c 'KVM_RUN' "$T/strace")
+    nother=$(grep 'ioctl(' "$T/strace" | grep -vc 'KVM_RUN')
+    if [ "$nrun" -gt 10000 ] && [ "$nother" -le 20 ]; then pass run_no_ioctl_per_exit
+    else fail run_no_ioctl_per_exit "$nrun KVM_RUN, $nother other ioctls"; fi
+else
+    skip run_no_ioctl_per_exit "strace is not installed"
+fi
 
 # The seed story: 1 GiB pages on a host whose KVM lacks them -> P|RSVD, explained.
 if [ -f "$B/guests/seed.elf" ]; then
@@ -166,6 +190,14 @@ fi
 if [ -f "$B/guests/mb1-elf32.elf" ]; then
     run mb1 1 --append "hello world" "$B/guests/mb1-elf32.elf" && has mb1.out "hello world" &&
         has mb1.out "mb1-elf32: done" && pass run_multiboot
+    printf 'module one' >"$T/m1"
+    printf 'module two' >"$T/m2"
+    run mods 1 --initrd "$T/m1 a=1,,b,$T/m2" --module "$T/m1 third" "$B/guests/mb1-elf32.elf" &&
+        has mods.out "mods=0x3" && has mods.out "cmdline='$T/m1 a=1,b' data='module one'" &&
+        has mods.out "cmdline='$T/m2' data='module two'" && has mods.out "cmdline='$T/m1 third'" &&
+        pass run_modules
+    run bad_mods 2 --initrd ",x" "$B/guests/mb1-elf32.elf" && has bad_mods.err "empty module" &&
+        pass run_bad_module_list
 else
     skip run_multiboot "guests/mb1-elf32.elf not built"
 fi

@@ -8,6 +8,7 @@
 #include "ks/vmm_dev.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -353,6 +354,97 @@ static void t_internal_error(void)
     vmm_destroy(vm);
 }
 
+static void *kicker(void *arg)
+{
+    usleep(100 * 1000);
+    vmm_kick(arg);
+    return NULL;
+}
+
+/* vmm_kick() from another thread interrupts a guest spinning at CPL0. */
+static void t_kick(void)
+{
+    static const uint8_t g[] = {0xeb, 0xfe};
+    struct timespec a, b;
+    struct vmm_exit e;
+    struct vmm *vm;
+    pthread_t th;
+    double ms;
+
+    if (!have_kvm())
+        SKIP("no /dev/kvm");
+    vm = boot(g, sizeof(g), false);
+    if (!vm)
+        SKIP("vm");
+    clock_gettime(CLOCK_MONOTONIC, &a);
+    EXPECT_EQ(pthread_create(&th, NULL, kicker, vm), 0);
+    EXPECT_EQ(vmm_run(vm, 10000, &e), 0);
+    clock_gettime(CLOCK_MONOTONIC, &b);
+    pthread_join(th, NULL);
+    ms = (b.tv_sec - a.tv_sec) * 1e3 + (b.tv_nsec - a.tv_nsec) / 1e6;
+    EXPECT_STR(vmm_outcome_name(e.outcome), "interrupted");
+    EXPECT(ms >= 90 && ms < 2000);
+    /* A kick before the run makes it return at once. */
+    vmm_kick(vm);
+    EXPECT_EQ(vmm_run(vm, 10000, &e), 0);
+    EXPECT_STR(vmm_outcome_name(e.outcome), "interrupted");
+    vmm_destroy(vm);
+}
+
+struct sink_state {
+    uint64_t n, last_t;
+    bool ordered;
+};
+
+static void sink(void *opaque, const struct vmm_trace_rec *r, unsigned n)
+{
+    struct sink_state *s = opaque;
+
+    for (unsigned i = 0; i < n; i++) {
+        if (r[i].t_ns < s->last_t)
+            s->ordered = false;
+        s->last_t = r[i].t_ns;
+        s->n++;
+    }
+}
+
+/* A sink sees every exit exactly once, in order, even when the ring wraps many times. */
+static void t_trace_sink(void)
+{
+    /* mov cx,3000; mov dx,0x500; l: out dx,al; loop l; cli; hlt */
+    static const uint8_t g[] = {0xb9, 0xb8, 0x0b, 0xba, 0x00, 0x05, 0xee, 0xe2, 0xfd, 0xfa, 0xf4};
+    struct vmm_config cfg = {.ram_size = 4 << 20, .trace_ring = 64};
+    struct sink_state st = {.ordered = true};
+    struct vmm_trace_rec last[2];
+    char err[KS_ERR_LEN];
+    struct x86_state s;
+    struct vmm_exit e;
+    struct vmm *vm;
+
+    if (!have_kvm())
+        SKIP("no /dev/kvm");
+    if (vmm_create(&cfg, &vm, err))
+        SKIP("vmm_create: %.200s", err);
+    gmem_write(vmm_gmem(vm), CODE, g, sizeof(g));
+    vmm_get_state(vm, &s);
+    s.seg[X86_SEG_CS].base = 0;
+    s.seg[X86_SEG_CS].selector = 0;
+    s.rip = CODE;
+    vmm_set_state(vm, &s);
+    vmm_trace_set_sink(vm, sink, &st);
+    EXPECT_EQ(vmm_run(vm, 10000, &e), 0);
+    vmm_trace_flush(vm);
+    EXPECT_STR(vmm_outcome_name(e.outcome), "halt");
+    EXPECT_EQ(vmm_trace_total(vm), 3001);
+    EXPECT_EQ(st.n, 3001);
+    EXPECT(st.ordered);
+    EXPECT_EQ(vmm_unhandled_total(vm), 3000);
+    EXPECT_EQ(vmm_trace_last(vm, last, 2), 2);
+    EXPECT(last[0].flags & VMM_TR_UNHANDLED);
+    EXPECT_STR(vmm_exit_reason_name(last[1].reason), "HLT");
+    vmm_destroy(vm);
+}
+
 static void t_layout_and_cpuid(void)
 {
     struct vmm_config cfg = {.ram_size = 0x100000000ULL}; /* 4 GiB: 512 MiB above 4G */
@@ -409,5 +501,7 @@ int main(void)
     t_run("vmm_unhandled_io", t_unhandled);
     t_run("vmm_internal_error", t_internal_error);
     t_run("vmm_layout_and_cpuid", t_layout_and_cpuid);
+    t_run("vmm_kick", t_kick);
+    t_run("vmm_trace_sink", t_trace_sink);
     return t_fail ? 1 : 0;
 }
