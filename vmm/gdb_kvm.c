@@ -66,6 +66,7 @@ struct gdb_kvm {
     bool killed;
     struct vmm_exit exit;   /* the outcome that ended or stopped the guest */
     unsigned debug_control; /* what KVM_SET_GUEST_DEBUG was last given */
+    unsigned blockirq;      /* KVM_GUESTDBG_BLOCKIRQ if KVM_CAP_SET_GUEST_DEBUG2 has it, else 0 */
 };
 
 /* ---- registers and memory ---- */
@@ -402,10 +403,20 @@ static void final_stop(struct gdb_kvm *k, const struct vmm_exit *e, struct gdb_s
     }
 }
 
-/* One instruction with the debug registers disarmed (they would fault first). */
-static int step_once(struct gdb_kvm *k, struct vmm_exit *e)
+/*
+ * One instruction with the debug registers disarmed (they would fault
+ * first). GDB's own steps (block_irq) keep interrupts out where KVM can
+ * (KVM_GUESTDBG_BLOCKIRQ, Linux 5.16), as QEMU does by default, so `stepi`
+ * does not land in an interrupt handler; stepping mode lets them in.
+ */
+static int step_once(struct gdb_kvm *k, struct vmm_exit *e, bool block_irq)
 {
-    int rc = set_debug(k, KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_SINGLESTEP, false);
+    unsigned control = KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_SINGLESTEP;
+    int rc;
+
+    if (block_irq)
+        control |= k->blockirq;
+    rc = set_debug(k, control, false);
 
     if (rc < 0)
         return rc;
@@ -428,7 +439,7 @@ static int step_until_stop(struct gdb_kvm *k, struct gdb_stop *st, unsigned long
         const struct kbp *b;
 
         *steps = ++n;
-        rc = step_once(k, &e);
+        rc = step_once(k, &e, false);
         if (rc < 0)
             return rc;
         if (!step_done(&e)) {
@@ -541,7 +552,7 @@ static int do_resume(struct gdb_kvm *k)
     refresh_watches(k);
     if (k->resume_step || exec_bp_at(k, vmm_rip(k->vm))) {
         /* A step, or stepping off a breakpoint before continuing (RF is ignored on PVM). */
-        rc = step_once(k, &e);
+        rc = step_once(k, &e, k->resume_step);
         if (rc < 0)
             return rc;
         if (!step_done(&e) && e.outcome != VMM_OUT_DEBUG) {
@@ -700,6 +711,9 @@ int gdb_kvm_run(struct vmm *vm, const struct gdb_kvm_opts *o, struct gdb_kvm_res
     k->vm = vm;
     k->fd = -1;
     k->debug_control = ~0u;
+    rc = ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_SET_GUEST_DEBUG2);
+    k->blockirq = rc > 0 ? (unsigned)rc & KVM_GUESTDBG_BLOCKIRQ : 0;
+    rc = 0;
     set_debug(k, 0, false);
     if (o->wait) {
         rc = accept_client(k, o->listen_fd);
