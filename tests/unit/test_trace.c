@@ -304,6 +304,43 @@ static void explain_other_walk_failures(void)
     kt_free(&t);
 }
 
+/* Many failing walks: the text shows the first 3 and the last 5, the JSON all of them. */
+static void long_trace_text_is_bounded(void)
+{
+    const char *walk = HEAD "kvm_mmu_pagetable_walk: addr 133025 pferr 10 F\n" HEAD
+                            "kvm_mmu_paging_element: pte bf9023 level 4\n" HEAD
+                            "kvm_mmu_paging_element: pte a3 level 3\n" HEAD
+                            "kvm_mmu_walker_error: pferr 9 P|RSVD\n";
+    struct strbuf txt, sb;
+    struct kt_trace t;
+    struct kt_analysis a;
+    size_t n = 0;
+
+    sb_init(&txt);
+    for (int i = 0; i < 20; i++)
+        sb_puts(&txt, walk);
+    EXPECT_EQ(parse_str(sb_str(&txt), &t), 0);
+    EXPECT_EQ(kt_analyze(&t, &unknown, &a), 0);
+    EXPECT_EQ(a.nfailed, 20);
+    sb_init(&sb);
+    kt_render_text(&t, &a, &sb);
+    for (const char *p = sb_str(&sb); (p = strstr(p, "faulted:")); p++)
+        n++;
+    EXPECT_EQ(n, 8);
+    EXPECT_CONTAINS(sb_str(&sb), "... 12 more failing walks");
+    EXPECT_CONTAINS(sb_str(&sb), "line 77:"); /* the last walk is always shown */
+    sb_reset(&sb);
+    kt_render_json(&t, &a, &sb);
+    n = 0;
+    for (const char *p = sb_str(&sb); (p = strstr(p, "\"error_code\":\"0x9\"")); p++)
+        n++;
+    EXPECT_EQ(n, 20);
+    sb_free(&sb);
+    sb_free(&txt);
+    kt_analysis_free(&a);
+    kt_free(&t);
+}
+
 static void event_forms(void)
 {
     struct kt_event ev;
@@ -484,6 +521,7 @@ int main(void)
     RUN(explain_seed_internal_error);
     RUN(explain_fetch_from_non_ram);
     RUN(explain_other_walk_failures);
+    RUN(long_trace_text_is_bounded);
     RUN(event_forms);
     RUN(malformed_traces);
     RUN(truncation_and_noise);
