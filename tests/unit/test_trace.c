@@ -341,6 +341,44 @@ static void long_trace_text_is_bounded(void)
     kt_free(&t);
 }
 
+/* PAE (PDPTE register traced as level 3), 32-bit 4 MiB pages, and 5-level walks. */
+static void explain_other_modes(void)
+{
+    struct kt_trace t;
+    struct kt_analysis a;
+    const char *trace = HEAD
+        "kvm_mmu_pagetable_walk: addr 133025 pferr 2 W\n" HEAD
+        "kvm_mmu_paging_element: pte 0 level 3\n" HEAD "kvm_mmu_walker_error: pferr 2 W\n" HEAD
+        "kvm_mmu_pagetable_walk: addr 133025 pferr 0 \n" HEAD
+        "kvm_mmu_paging_element: pte 3001 level 3\n" HEAD
+        "kvm_mmu_paging_element: pte 4000000000004027 level 2\n" HEAD
+        "kvm_mmu_walker_error: pferr 9 P|RSVD\n" HEAD
+        "kvm_mmu_pagetable_walk: addr 533025 pferr 0 \n" HEAD
+        "kvm_mmu_paging_element: pte 420083 level 2\n" HEAD
+        "kvm_mmu_walker_error: pferr 9 P|RSVD\n" HEAD
+        "kvm_mmu_pagetable_walk: addr 1000133025 pferr 0 \n" HEAD
+        "kvm_mmu_paging_element: pte 20a7 level 5\n" HEAD "kvm_mmu_walker_error: pferr 9 P|RSVD\n";
+
+    EXPECT_EQ(parse_str(trace, &t), 0);
+    EXPECT_EQ(kt_analyze(&t, &unknown, &a), 0);
+    EXPECT_EQ(a.nfailed, 4);
+    EXPECT_STR(a.failed[0].mode, "PAE");
+    EXPECT_STR(a.failed[0].kind, "not present");
+    EXPECT(a.failed[0].reproduced);
+    EXPECT_STR(a.failed[1].mode, "PAE");
+    EXPECT_EQ(a.failed[1].rsvd_bits, 1ULL << 62); /* PAE reserves 62:M, 4-level does not */
+    EXPECT(a.failed[1].reproduced);
+    EXPECT_STR(a.failed[2].mode, "32-bit");
+    EXPECT_EQ(a.failed[2].rsvd_bits, 1ULL << 17); /* PSE-36: bits 21:17 reserved */
+    EXPECT(a.failed[2].reproduced);
+    EXPECT(!strstr(a.failed[2].assumed, "1 GiB"));
+    EXPECT_STR(a.failed[3].mode, "5-level");
+    EXPECT_EQ(a.failed[3].fail_level, 5);
+    EXPECT(a.failed[3].reproduced);
+    kt_analysis_free(&a);
+    kt_free(&t);
+}
+
 static void event_forms(void)
 {
     struct kt_event ev;
@@ -521,6 +559,7 @@ int main(void)
     RUN(explain_seed_internal_error);
     RUN(explain_fetch_from_non_ram);
     RUN(explain_other_walk_failures);
+    RUN(explain_other_modes);
     RUN(long_trace_text_is_bounded);
     RUN(event_forms);
     RUN(malformed_traces);
