@@ -41,6 +41,8 @@ bool cli_u64(const char *cmd, const char *flag, const char *s, uint64_t *out);
 
 /* Subcommands. */
 int cmd_run(int argc, char **argv);
+/* `kvmscope explain` (cli/cmd_explain.c, docs/explain.md). */
+int cmd_explain_dump(int argc, char **argv);
 int cmd_cpu(int argc, char **argv);
 
 #endif
