@@ -79,6 +79,16 @@ static bool find_ts(const char *s, const char *end, const char **ts, const char 
             q++;
         if (q == n || q >= end || *q != ':')
             continue;
+        /* `perf script` prefixes the system: "kvm:kvm_exit:". */
+        {
+            const char *r = q + 1;
+            while (r < end && name_char(*r))
+                r++;
+            if (r > q + 1 && r < end && *r == ':') {
+                n = q + 1;
+                q = r;
+            }
+        }
         *ts = p;
         *name = n;
         *payload = q + 1;
@@ -113,7 +123,8 @@ static uint64_t ts_to_ns(const char *p, const char *end)
 
 /*
  * Head forms: "comm-pid [cpu] flags" (tracefs, trace-cmd default with or
- * without flags), "comm-pid (tgid) [cpu] ...", "comm-pid cpuFLAGS" (-l).
+ * without flags), "comm-pid (tgid) [cpu] ...", "comm-pid cpuFLAGS" (-l),
+ * "comm pid [cpu]" (perf script).
  */
 static int parse_head(const char *s, const char *end, struct kt_event *ev)
 {
@@ -160,7 +171,15 @@ static int parse_head(const char *s, const char *end, struct kt_event *ev)
         while (task_end > s && task_end[-1] == ' ')
             task_end--;
     }
-    for (const char *p = task_end - 1; p >= s; p--)
+    /* `perf script` separates the pid with a space: "qemu-system-x86 12629". */
+    {
+        const char *p = task_end;
+        while (p > s && p[-1] >= '0' && p[-1] <= '9')
+            p--;
+        if (p < task_end && p > s && p[-1] == ' ')
+            dash = p - 1;
+    }
+    for (const char *p = task_end - 1; !dash && p >= s; p--)
         if (*p == '-') {
             dash = p;
             break;
@@ -217,6 +236,9 @@ int kt_parse_line(const char *line, size_t len, unsigned lineno, struct kt_event
     ev->ts_ns = ts_to_ns(ts, payload);
     while (payload < end && *payload == ' ')
         payload++;
+    /* perf's libtraceevent prints raw fields after this marker when it cannot render. */
+    if (end - payload >= 18 && !memcmp(payload, "[FAILED TO PARSE] ", 18))
+        payload += 18;
     ev->type = KT_OTHER;
     pl = kt_payload_find(ev->name);
     if (pl) {

@@ -397,9 +397,24 @@ static int p_inj(const char *s, const char *end, struct kt_event *ev)
         [18] = "#MC", [19] = "#XM", [20] = "#VE", [21] = "#CP",
     };
     struct cur c = {s, end};
+    struct kv kv;
     uint64_t v;
     bool found = false;
 
+    /* Raw fields: -R, or perf's "[FAILED TO PARSE]" fallback. */
+    if (parse_kv(s, end, &kv) && kv_num(&kv, "exception", &v)) {
+        uint64_t has = 0, ec = 0, re = 0;
+        if (v > 255)
+            return -1;
+        ev->u.inj.vector = (unsigned)v;
+        kv_num(&kv, "has_error", &has);
+        kv_num(&kv, "error_code", &ec);
+        kv_num(&kv, "reinjected", &re);
+        ev->u.inj.has_error_code = has != 0;
+        ev->u.inj.error_code = (uint32_t)ec;
+        ev->u.inj.reinjected = re != 0;
+        return 0;
+    }
     for (unsigned i = 0; i < 32 && !found; i++)
         if (names[i] && cur_lit(&c, names[i])) {
             ev->u.inj.vector = i;

@@ -184,6 +184,34 @@ static void explain_pvm_triple_fault(void)
     kt_free(&t);
 }
 
+/* `perf script` of `perf record -e 'kvm:*' -e 'kvmmmu:*'` on the same crash (a real capture). */
+static void perf_script_capture(void)
+{
+    struct kt_trace t;
+    struct kt_analysis a;
+    const struct kt_event *e;
+
+    EXPECT_EQ(parse_fixture("kvm_pvm_1g_pages_perf_script.txt", &t), 0);
+    EXPECT_EQ(t.n, 19);
+    EXPECT_EQ(t.other_events, 1); /* kvm_fpu */
+    e = &t.ev[0];
+    EXPECT_STR(e->comm, "qemu-system-x86");
+    EXPECT_EQ(e->pid, 9238);
+    EXPECT_STR(e->name, "kvm_emulate_insn");
+    /* perf's libtraceevent could not render kvm_inj_exception: raw fields after a marker. */
+    e = nth(&t, KT_INJ_EXCEPTION, 0);
+    EXPECT_EQ(e->u.inj.vector, 14);
+    EXPECT(e->u.inj.has_error_code);
+    EXPECT_EQ(e->u.inj.error_code, 9);
+    EXPECT_EQ(kt_analyze(&t, &unknown, &a), 0);
+    EXPECT(a.shutdown);
+    EXPECT_EQ(a.nchain, 2);
+    EXPECT_CONTAINS(a.summary, "#PF(0x9 P|RSVD) -> #DF -> shutdown");
+    EXPECT_EQ(a.failed[0].fail_level, 3);
+    kt_analysis_free(&a);
+    kt_free(&t);
+}
+
 /* The seed's trace-cmd report: plugin bytes "ec" after a failed fetch walk are stale. */
 static void explain_seed_internal_error(void)
 {
@@ -556,6 +584,7 @@ int main(void)
     RUN(report_renderings);
     RUN(tracefs_pvm_capture);
     RUN(explain_pvm_triple_fault);
+    RUN(perf_script_capture);
     RUN(explain_seed_internal_error);
     RUN(explain_fetch_from_non_ram);
     RUN(explain_other_walk_failures);
