@@ -557,7 +557,8 @@ static void report(struct run_ctx *c, const struct vmm_exit *e, int status)
     struct diag_report *dr = NULL;
     struct vmm_trace_rec *recs = NULL;
     unsigned nrec = 0;
-    bool have_snap = vmm_snapshot(c->vm, &snap) == 0;
+    /* The snapshot costs two vCPU ioctls: only take it when something will show it. */
+    bool have_snap = (bad || o->json) && vmm_snapshot(c->vm, &snap) == 0;
 
     sb_init(&sb);
     sb_init(&ex);

@@ -64,6 +64,24 @@ if [ ! -r /dev/kvm ] || [ ! -w /dev/kvm ]; then
 fi
 [ -f "$G/halt.bin" ] || { fail run_guests "guests not built ($G)"; exit 1; }
 
+# Host errors say what to do (status 3). As root, hide /dev/kvm in a private mount
+# namespace, and drop to nobody for the permission error.
+if [ "$(id -u)" = 0 ] && command -v unshare >/dev/null && command -v setpriv >/dev/null; then
+    KA=$(realpath "$K")
+    cp "$G/halt.bin" "$T/halt.bin" && chmod 755 "$T" && chmod 644 "$T/halt.bin"
+    unshare -m sh -c "mount -t tmpfs none /dev && '$KA' run --entry 0x100000 '$T/halt.bin'" \
+        >/dev/null 2>"$T/nokvm.err"; st=$?
+    [ $st -eq 3 ] && grep -q "no /dev/kvm: is the kvm module loaded? (modprobe kvm_pvm" "$T/nokvm.err" &&
+        pass run_host_no_kvm || fail run_host_no_kvm "status $st: $(cat "$T/nokvm.err")"
+    setpriv --reuid=65534 --regid=65534 --clear-groups "$KA" run --entry 0x100000 "$T/halt.bin" \
+        >/dev/null 2>"$T/perm.err"; st=$?
+    [ $st -eq 3 ] && grep -q "permission denied on /dev/kvm: add yourself to the kvm group" "$T/perm.err" &&
+        pass run_host_permission || fail run_host_permission "status $st: $(cat "$T/perm.err")"
+else
+    skip run_host_no_kvm "needs root, unshare and setpriv"
+    skip run_host_permission "needs root, unshare and setpriv"
+fi
+
 # --cpu errors need the host's CPUID, so they come after the KVM check.
 "$K" run --cpu nosuchcpu --entry 0x100000 "$G/halt.bin" >/dev/null 2>"$T/e9"; st=$?
 [ $st -eq 2 ] && grep -q "unknown CPU model" "$T/e9" && pass run_bad_cpu || fail run_bad_cpu "status $st"
