@@ -4,6 +4,7 @@
  */
 #include "cli.h"
 #include "regdump.h"
+#include "run_gdb.h"
 #include "run_trace.h"
 
 #include "ks/boot.h"
@@ -45,6 +46,7 @@ struct run_opts {
     uint64_t entry, load;
     bool vga, stats, strict, json, irqchip;
     unsigned timeout_ms, last;
+    struct run_gdb gdb; /* --gdb, -s, -S (cli/run_gdb.h) */
 };
 
 struct loaded {
@@ -74,6 +76,7 @@ static void usage(FILE *f)
             "  --irqchip           in-kernel PIC/IOAPIC/LAPIC and PIT (for interrupt-driven guests)\n"
             "  --json              one JSON object on stdout (console output goes to stderr)\n"
             "  --last N            exits shown on an abnormal outcome (default 16)\n"
+            RUN_GDB_USAGE
             "exit status: docs/exit-status.md\n");
 }
 
@@ -192,6 +195,7 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
         {"last", required_argument, NULL, OPT_LAST},
         {"irqchip", no_argument, NULL, OPT_IRQCHIP},
         {"help", no_argument, NULL, 'h'},
+        RUN_GDB_LONGOPT,
         {NULL, 0, NULL, 0},
     };
     uint64_t v;
@@ -201,7 +205,7 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
     o->last = 16;
     optind = 1;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, ":m:h", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":m:h" RUN_GDB_SHORTOPTS, longopts, NULL)) != -1) {
         switch (c) {
         case 'm':
             if (!parse_ram(optarg, &o->ram))
@@ -255,6 +259,8 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
             cli_error(CMD, "option '%s' needs a value", argv[optind - 1]);
             return CLI_USAGE;
         default:
+            if (run_gdb_opt(&o->gdb, c, optarg))
+                break;
             cli_error(CMD, "unknown option '%s' (see kvmscope run --help)", argv[optind - 1]);
             return CLI_USAGE;
         }
@@ -679,7 +685,16 @@ static int run_guest(struct run_ctx *c)
         return rc;
     if (c->trace)
         vmm_trace_set_sink(c->vm, run_trace_sink, c->trace);
-    rc = vmm_run(c->vm, c->o.timeout_ms, &e);
+    if (run_gdb_enabled(&c->o.gdb)) {
+        rc = run_gdb_session(&c->o.gdb, c->vm, c->o.timeout_ms, &e);
+        if (rc >= 0) {
+            fflush(c->console);
+            return rc;
+        }
+        rc = 0;
+    } else {
+        rc = vmm_run(c->vm, c->o.timeout_ms, &e);
+    }
     fflush(c->console);
     if (c->trace) {
         vmm_trace_flush(c->vm);
