@@ -197,9 +197,69 @@ static void walk_ctx(const struct vmm *vm, struct pt_ctx *c)
     c->cpu = vm->pt_cpu;
 }
 
+static bool cache_hit(const struct vmm *vm, const struct fetch_cache *fc, const struct pt_ctx *c,
+                      uint32_t access, uint64_t va_page)
+{
+    if (!fc->valid || fc->va_page != va_page || fc->access != access || fc->cr0 != c->cr0 ||
+        fc->cr3 != c->cr3 || fc->cr4 != c->cr4 || fc->efer != c->efer)
+        return false;
+    for (unsigned i = 0; i < fc->nlevels; i++) {
+        uint64_t v = 0;
+        const void *p = gmem_ptr(&vm->gmem, fc->entry_gpa[i], fc->entry_size);
+
+        if (!p)
+            return false;
+        memcpy(&v, p, fc->entry_size);
+        if (v != fc->entry[i])
+            return false;
+    }
+    return true;
+}
+
+static void cache_fill(struct fetch_cache *fc, const struct pt_ctx *c, uint32_t access,
+                       uint64_t va_page, const struct pt_walk *w)
+{
+    fc->valid = w->nlevels <= KS_ARRAY_SIZE(fc->entry);
+    fc->cr0 = c->cr0;
+    fc->cr3 = c->cr3;
+    fc->cr4 = c->cr4;
+    fc->efer = c->efer;
+    fc->access = access;
+    fc->va_page = va_page;
+    fc->gpa_page = w->gpa & ~0xfffull;
+    fc->nlevels = w->nlevels;
+    fc->entry_size = w->mode == PT_MODE_32 ? 4 : 8;
+    for (unsigned i = 0; i < w->nlevels && i < KS_ARRAY_SIZE(fc->entry); i++) {
+        fc->entry_gpa[i] = w->lv[i].entry_gpa;
+        fc->entry[i] = w->lv[i].entry;
+    }
+}
+
+/*
+ * Translate (va) for (access). Returns false when the walk faults. With a
+ * cache, a walk over unchanged entries is answered from it.
+ */
+static bool translate(const struct vmm *vm, struct fetch_cache *fc, const struct pt_ctx *c,
+                      uint64_t va, uint32_t access, gpa_t *gpa)
+{
+    uint64_t page = va & ~0xfffull;
+    struct pt_walk w;
+
+    if (fc && cache_hit(vm, fc, c, access, page)) {
+        *gpa = fc->gpa_page | (va & 0xfff);
+        return true;
+    }
+    if (pt_walk(&vm->gmem, c, va, access, &w) || w.fault)
+        return false;
+    if (fc)
+        cache_fill(fc, c, access, page, &w);
+    *gpa = w.gpa;
+    return true;
+}
+
 /* Copy up to (len) bytes at linear (lin), stopping at the first unmapped byte. */
-static unsigned copy_linear(const struct vmm *vm, uint64_t lin, uint8_t *buf, unsigned len,
-                            bool fetch)
+static unsigned copy_linear(const struct vmm *vm, struct fetch_cache *fc, uint64_t lin,
+                            uint8_t *buf, unsigned len, bool fetch)
 {
     const struct kvm_sregs *sr = vmm_sregs_const(vm);
     bool paging = sr->cr0 & X86_CR0_PG;
@@ -216,13 +276,8 @@ static unsigned copy_linear(const struct vmm *vm, uint64_t lin, uint8_t *buf, un
 
         if (chunk > len - n)
             chunk = len - n;
-        if (paging) {
-            struct pt_walk w;
-
-            if (pt_walk(&vm->gmem, &ctx, va, access, &w) || w.fault)
-                break;
-            gpa = w.gpa;
-        }
+        if (paging && !translate(vm, fc, &ctx, va, access, &gpa))
+            break;
         p = gmem_ptr(&vm->gmem, gpa, chunk);
         if (!p) {
             /* The end of a RAM region inside this page: byte by byte. */
@@ -241,7 +296,7 @@ static unsigned copy_linear(const struct vmm *vm, uint64_t lin, uint8_t *buf, un
  * paging is on (lib/paging walks them exactly as KVM would, without
  * setting A/D bits). Bytes past an unmapped page are not returned.
  */
-unsigned vmm_fetch_insn(const struct vmm *vm, uint8_t *buf, unsigned len)
+unsigned vmm_fetch_insn(struct vmm *vm, uint8_t *buf, unsigned len)
 {
     const struct kvm_sregs *sr = vmm_sregs_const(vm);
     uint64_t lin = vmm_regs_const(vm)->rip;
@@ -249,12 +304,12 @@ unsigned vmm_fetch_insn(const struct vmm *vm, uint8_t *buf, unsigned len)
     /* Outside 64-bit mode the linear address is CS.base + EIP, truncated to 32 bits. */
     if (!((sr->efer & X86_EFER_LMA) && sr->cs.l))
         lin = (lin + sr->cs.base) & 0xffffffffu;
-    return copy_linear(vm, lin, buf, len, true);
+    return copy_linear(vm, &vm->fetch, lin, buf, len, true);
 }
 
 unsigned vmm_read_linear(const struct vmm *vm, uint64_t lin, void *buf, unsigned len, bool fetch)
 {
-    return copy_linear(vm, lin, buf, len, fetch);
+    return copy_linear(vm, NULL, lin, buf, len, fetch);
 }
 
 static enum snap_event snap_event_of(enum vmm_outcome o)

@@ -97,6 +97,15 @@ run triple 6 --entry 0x100000 "$G/triple.bin" && has triple.err "triple fault" &
     has triple.err "EIP=00100" && has triple.err "CS =0008 00000000 ffffffff 00c09b00 DPL=0 CS32 [-RA]" &&
     has triple.err "IDT=     00000000 00000000" && has triple.err "SHUTDOWN" && pass run_triple_fault
 
+# Long mode: the 64-bit dump form, and instruction bytes read through the page tables.
+run triple64 6 --entry 0x100000 "$G/triple64.bin" && has triple64.err "RAX=1122334455667788 RBX=" &&
+    has triple64.err "R15=00000000f00dfeed" && has triple64.err "CS =0008 0000000000000000 ffffffff 00a09b00 DPL=0 CS64 [-RA]" &&
+    has triple64.err "CR3=0000000000200000" && has triple64.err "SHUTDOWN        rip=0x1000bd insn=0f 0b" &&
+    pass run_triple_fault_64
+run pio64 1 --trace "$T/p64.txt" --entry 0x100000 "$G/pio64.bin" &&
+    n=$(grep -c 'port=0x500 out size=1 .*UNHANDLED insn=e2 fd' "$T/p64.txt") &&
+    { [ "$n" -eq 60000 ] && pass run_trace_paged_insn || fail run_trace_paged_insn "$n of 60000 exits with bytes"; }
+
 run internal 8 --entry 0x100000 "$G/unbacked.bin" && has internal.err "KVM internal error. Suberror: 1" &&
     has internal.err "emulation failure" && has internal.err "EIP=000d0000" && pass run_internal_error
 
