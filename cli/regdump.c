@@ -200,4 +200,11 @@ void regdump_json(struct strbuf *sb, const struct snapshot *snap)
               "\"dr0\":\"0x%" PRIx64 "\",\"dr1\":\"0x%" PRIx64 "\",\"dr2\":\"0x%" PRIx64
               "\",\"dr3\":\"0x%" PRIx64 "\",\"dr6\":\"0x%" PRIx64 "\",\"dr7\":\"0x%" PRIx64 "\"}",
               s->dr[0], s->dr[1], s->dr[2], s->dr[3], s->dr[6], s->dr[7]);
+    if (s->pdptr_valid) {
+        sb->len--; /* reopen the object */
+        sb_printf(sb,
+                  ",\"pdptrs\":[\"0x%" PRIx64 "\",\"0x%" PRIx64 "\",\"0x%" PRIx64 "\",\"0x%" PRIx64
+                  "\"]}",
+                  s->pdptr[0], s->pdptr[1], s->pdptr[2], s->pdptr[3]);
+    }
 }

@@ -153,6 +153,25 @@ static void state_to_regs(const struct x86_state *s, struct kvm_regs *r, struct 
     /* Leave apic_base and the pending-interrupt bitmap as KVM reported them. */
 }
 
+/*
+ * PAE paging (CR0.PG, CR4.PAE, not long mode) walks through the PDPTE
+ * registers loaded at the last CR3 write, which may differ from memory by
+ * now (SDM Vol. 3A §4.4.1). KVM_GET_SREGS2 returns them; kernels without it
+ * leave pdptr_valid false, and readers load them from memory.
+ */
+static void load_pdptrs(struct vmm *vm, struct x86_state *s)
+{
+    struct kvm_sregs2 sr2;
+
+    if (!(s->cr0 & X86_CR0_PG) || !(s->cr4 & X86_CR4_PAE) || (s->efer & X86_EFER_LMA))
+        return;
+    if (ioctl(vm->vcpu_fd, KVM_GET_SREGS2, &sr2) < 0 ||
+        !(sr2.flags & KVM_SREGS2_FLAGS_PDPTRS_VALID))
+        return;
+    memcpy(s->pdptr, sr2.pdptrs, sizeof(s->pdptr));
+    s->pdptr_valid = true;
+}
+
 int vmm_get_state(struct vmm *vm, struct x86_state *s)
 {
     struct kvm_debugregs dr;
@@ -170,6 +189,7 @@ int vmm_get_state(struct vmm *vm, struct x86_state *s)
     s->dr[7] = dr.dr7;
     if (ioctl(vm->vcpu_fd, KVM_GET_MSRS, &msrs) == 1)
         s->kernel_gs_base = msrs.e[0].data;
+    load_pdptrs(vm, s);
     return 0;
 }
 
