@@ -251,63 +251,6 @@ static void print_json(const struct pt_ctx *c, const struct pt_walk *w,
     sb_puts(sb, "}\n");
 }
 
-/* PAE: load the PDPTE registers as the MOV to CR3 would (spec §2.5). */
-static int load_pae(const char *cmd, const struct ptcli_opts *o, const struct ptcli_image *img,
-                    gva_t va, struct pt_ctx *c)
-{
-    uint64_t p[4];
-    gpa_t base = c->cr3 & 0xffffffe0ULL;
-    int ret = pt_load_pdptrs(&img->mem, c, p);
-
-    if (ret == -EFAULT) {
-        cli_error(cmd,
-                  "image is truncated: the PAE PDPT at 0x%llx (32 bytes) ends beyond the "
-                  "image end 0x%llx",
-                  (unsigned long long)base, (unsigned long long)img->size);
-        return CLI_INPUT;
-    }
-    if (ret == -EINVAL) {
-        for (int i = 0; i < 4; i++) {
-            struct pt_level lv = {.level = 3,
-                                  .index = (unsigned)i,
-                                  .entry_gpa = base + 8 * i,
-                                  .entry = p[i],
-                                  .verdict = PT_RESERVED,
-                                  .rsvd_why = PT_RSVD_PDPTE};
-            char why[512];
-
-            lv.rsvd_bits = p[i] & pt_rsvd_mask(c, 3, false);
-            if (!(p[i] & PTE_P) || !lv.rsvd_bits)
-                continue;
-            pt_level_reason(c, &lv, why, sizeof(why));
-            if (o->json) {
-                struct strbuf sb;
-
-                sb_init(&sb);
-                sb_printf(&sb,
-                          "{\"address\":\"0x%llx\",\"levels\":[],\"fault\":{\"vector\":13,"
-                          "\"error_code\":0,\"flags\":\"\",\"level\":3,\"index\":%d,"
-                          "\"entry_gpa\":\"0x%llx\",\"entry\":\"0x%llx\",\"reserved_bits\":"
-                          "\"0x%llx\",\"reason\":",
-                          (unsigned long long)va, i, (unsigned long long)lv.entry_gpa,
-                          (unsigned long long)p[i], (unsigned long long)lv.rsvd_bits);
-                sb_json_str(&sb, why);
-                sb_puts(&sb, "}}\n");
-                fputs(sb_str(&sb), stdout);
-                sb_free(&sb);
-            } else
-                printf("fault: #GP(0) when loading PAE PDPTE %d (0x%llx at 0x%llx): reserved "
-                       "bits 0x%llx: %s\n",
-                       i, (unsigned long long)p[i], (unsigned long long)lv.entry_gpa,
-                       (unsigned long long)lv.rsvd_bits, why);
-            return CLI_FOUND;
-        }
-    }
-    memcpy(c->pdptr, p, sizeof(p));
-    c->pdptr_valid = true;
-    return CLI_OK;
-}
-
 static int parse_args(int argc, char **argv, struct ptcli_opts *o, uint32_t *access,
                       const char **address)
 {
@@ -403,7 +346,7 @@ int cmd_walk(int argc, char **argv)
         return ret;
     ret = ptcli_ctx("walk", &o, &img, &c);
     if (!ret && pt_mode_of(&c) == PT_MODE_PAE)
-        ret = load_pae("walk", &o, &img, va, &c);
+        ret = ptcli_load_pae("walk", &o, &img, &va, &c);
     if (ret) {
         ptcli_image_close(&img);
         return ret;

@@ -62,6 +62,14 @@ int ptcli_ctx(const char *cmd, const struct ptcli_opts *o, const struct ptcli_im
 /* Map the image; prints one error line. Returns CLI_OK or CLI_INPUT. */
 int ptcli_image_open(const char *cmd, const char *path, struct ptcli_image *img);
 void ptcli_image_close(struct ptcli_image *img);
+/*
+ * PAE: load and validate the PDPTE registers from CR3 as the MOV to CR3
+ * would (spec §2.5) into (c). An invalid PDPTE is reported on stdout as the
+ * #GP(0) it causes (JSON with --json; (va) is the walked address or NULL).
+ * Returns CLI_OK, CLI_FOUND (#GP) or CLI_INPUT (truncated image).
+ */
+int ptcli_load_pae(const char *cmd, const struct ptcli_opts *o, const struct ptcli_image *img,
+                   const gva_t *va, struct pt_ctx *c);
 /* A one-line description of the paging setup, e.g. for the header of the output. */
 void ptcli_describe(const struct pt_ctx *c, const char *cpu, char *buf, size_t len);
 

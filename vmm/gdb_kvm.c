@@ -34,6 +34,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #define NUM_DR         4
@@ -82,8 +83,8 @@ static int kvm_get_regs(void *t, struct gdb_regs *r)
         memcpy(r->fpu.st[i], fpu.fpr[i], 10);
     r->fpu.fctrl = fpu.fcw;
     r->fpu.fstat = fpu.fsw;
-    /* KVM gives the abridged (FXSAVE) tag byte; GDB shows it as is. */
-    r->fpu.ftag = fpu.ftwx;
+    /* KVM gives FXSAVE's abridged tag byte; GDB wants the full FSAVE tag word. */
+    r->fpu.ftag = gdb_ftag_full(fpu.ftwx, fpu.fsw, r->fpu.st);
     r->fpu.fop = fpu.last_opcode;
     r->fpu.fioff = (uint32_t)fpu.last_ip;
     r->fpu.fooff = (uint32_t)fpu.last_dp;
@@ -103,7 +104,7 @@ static int kvm_set_regs(void *t, const struct gdb_regs *r)
         memcpy(fpu.fpr[i], r->fpu.st[i], 10);
     fpu.fcw = (uint16_t)r->fpu.fctrl;
     fpu.fsw = (uint16_t)r->fpu.fstat;
-    fpu.ftwx = (uint8_t)r->fpu.ftag;
+    fpu.ftwx = gdb_ftag_abridged((uint16_t)r->fpu.ftag);
     fpu.last_opcode = (uint16_t)r->fpu.fop;
     memcpy(fpu.xmm, r->fpu.xmm, sizeof(fpu.xmm));
     fpu.mxcsr = r->fpu.mxcsr;
@@ -504,7 +505,12 @@ static int do_resume(struct gdb_kvm *k)
     int rc = 0;
 
     k->resume_pending = false;
-    k->interrupt = false;
+    if (k->interrupt) {
+        /* Ctrl-C arrived in the same read as the resume: stop before running. */
+        k->interrupt = false;
+        st.reason = GDB_STOP_INTERRUPT;
+        return gdb_server_stopped(&k->srv, &st);
+    }
     if (k->crashed || k->gone) {
         /* Nothing can run any more: report the same end again. */
         final_stop(k, &k->exit, &st);
@@ -543,6 +549,7 @@ static int do_resume(struct gdb_kvm *k)
             return rc;
     }
     set_debug(k, 0, false);
+    k->interrupt = false;
     return gdb_server_stopped(&k->srv, &st);
 }
 
@@ -604,6 +611,7 @@ int gdb_kvm_listen(const char *spec, int *fd_out, unsigned *port_out, char err[K
 
 static int accept_client(struct gdb_kvm *k, int lfd)
 {
+    struct timeval send_timeout = {.tv_sec = 10};
     int one = 1;
 
     k->fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
@@ -611,6 +619,8 @@ static int accept_client(struct gdb_kvm *k, int lfd)
         return -errno;
     /* Packets are small and latency-bound: no Nagle. */
     setsockopt(k->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    /* A client that stops reading must not block the VMM forever in send(). */
+    setsockopt(k->fd, SOL_SOCKET, SO_SNDTIMEO, &send_timeout, sizeof(send_timeout));
     gdb_server_init(&k->srv, &kvm_ops, k);
     k->nbp = 0;
     k->interrupt = false;

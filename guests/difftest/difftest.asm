@@ -57,6 +57,8 @@ main_loop:
     mov rax, [CMD_WVAL]
     mov rbx, [CMD_KIND]
     mov qword [RES_PHASE], 2
+    push qword [CMD_RFLAGS]
+    popfq
     cmp ebx, 1
     jb .read
     je .write_access
@@ -68,7 +70,7 @@ main_loop:
     add rbx, DT_USER_CODE
     push DT_SEL_UDATA | 3
     push DT_USER_STACK
-    push 0x2
+    push qword [CMD_RFLAGS]
     push DT_SEL_UCODE | 3
     push rbx
     iretq

@@ -66,6 +66,8 @@ main_loop:
     mov eax, [CMD_WVAL]
     mov ebx, [CMD_KIND]
     mov dword [RES_PHASE], 2
+    push dword [CMD_RFLAGS]
+    popfd
     cmp ebx, 1
     jb .read
     je .write_access
@@ -76,7 +78,7 @@ main_loop:
     add ebx, DT_USER_CODE
     push DT_SEL_UDATA32 | 3
     push DT_USER_STACK
-    push 0x2
+    push dword [CMD_RFLAGS]
     push DT_SEL_UCODE32 | 3
     push ebx
     iret

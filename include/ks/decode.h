@@ -30,11 +30,11 @@
 enum x86_cpu_mode {
     X86_MODE_REAL,
     X86_MODE_VM86,
-    X86_MODE_PROT16,  /* protected mode, CS.D=0 */
-    X86_MODE_PROT32,  /* protected mode, CS.D=1 */
+    X86_MODE_PROT16,   /* protected mode, CS.D=0 */
+    X86_MODE_PROT32,   /* protected mode, CS.D=1 */
     X86_MODE_COMPAT16, /* IA-32e mode, CS.L=0, CS.D=0 */
     X86_MODE_COMPAT32, /* IA-32e mode, CS.L=0, CS.D=1 */
-    X86_MODE_LONG64,  /* IA-32e mode, CS.L=1 */
+    X86_MODE_LONG64,   /* IA-32e mode, CS.L=1 */
 };
 
 /* The mode of (s): CR0.PE, RFLAGS.VM, EFER.LMA and the CS descriptor's L/D bits. */
@@ -63,8 +63,8 @@ struct x86_mem_access {
 
 struct x86_insn {
     enum x86_cpu_mode mode;
-    uint64_t rip;   /* the instruction's RIP (offset in CS) */
-    gva_t linear;   /* CS.base + RIP */
+    uint64_t rip; /* the instruction's RIP (offset in CS) */
+    gva_t linear; /* CS.base + RIP */
     uint8_t bytes[X86_MAX_INSN_LEN];
     unsigned len;
     unsigned address_width, operand_width, stack_width; /* bits */
@@ -73,9 +73,9 @@ struct x86_insn {
     char att[96];
     unsigned n_acc;
     struct x86_mem_access acc[X86_MAX_ACCESSES];
-    bool privileged;    /* CPL0-only (lgdt, mov cr, hlt, ...) */
-    bool far_transfer;  /* far jmp/call/ret, iret, int: loads CS from a descriptor */
-    bool is_int;        /* int n / int3 / into / int1: delivers through the IDT */
+    bool privileged;     /* CPL0-only (lgdt, mov cr, hlt, ...) */
+    bool far_transfer;   /* far jmp/call/ret, iret, int: loads CS from a descriptor */
+    bool is_int;         /* int n / int3 / into / int1: delivers through the IDT */
     unsigned int_vector; /* when is_int */
 };
 
@@ -93,10 +93,10 @@ int x86_decode(const uint8_t *buf, size_t len, const struct x86_state *s, struct
 /* The outcome of fetching the instruction at CS:RIP through the page tables. */
 struct x86_fetch {
     uint8_t bytes[X86_MAX_INSN_LEN];
-    unsigned len;          /* bytes fetched */
-    bool fault;            /* a fetch walk faulted: (walk) holds it */
-    struct pt_walk walk;   /* the faulting walk, or the walk of the last page fetched */
-    bool unbacked;         /* translated, but the GPA is not guest RAM */
+    unsigned len;        /* bytes fetched */
+    bool fault;          /* a fetch walk faulted: (walk) holds it */
+    struct pt_walk walk; /* the faulting walk, or the walk of the last page fetched */
+    bool unbacked;       /* translated, but the GPA is not guest RAM */
     gpa_t unbacked_gpa;
 };
 

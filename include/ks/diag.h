@@ -41,8 +41,8 @@ struct diag_exc_info {
     uint32_t error_code;
     bool has_cr2;
     uint64_t cr2;
-    uint64_t rip;      /* RIP at which it was raised */
-    bool delivered;    /* its delivery succeeded (a handler would run) */
+    uint64_t rip;   /* RIP at which it was raised */
+    bool delivered; /* its delivery succeeded (a handler would run) */
 };
 
 /* Number of exceptions in the chain (0 when nothing was raised or inferred). */

@@ -27,49 +27,51 @@
 
 /* One exception from a TCG `-d int` log header ("     0: v=0e e=0000 i=0 cpl=0 IP=... CR2=..."). */
 struct qemu_exception {
-    unsigned line;      /* 1-based line of the header */
-    unsigned counter;   /* QEMU's running count */
-    unsigned vector;    /* v= */
-    uint32_t error_code; /* e= (QEMU prints it for every vector; meaningful per x86_vector_has_error_code) */
-    bool software;      /* i=1: INTn/INT3/INTO */
+    unsigned line;       /* 1-based line of the header */
+    unsigned counter;    /* QEMU's running count */
+    unsigned vector;     /* v= */
+    uint32_t error_code; /* e= (QEMU prints it for every vector; meaningful per
+                            x86_vector_has_error_code) */
+    bool software;       /* i=1: INTn/INT3/INTO */
     unsigned cpl;
     uint16_t cs, ss;
     uint64_t rip, pc, rsp; /* IP=cs:rip, pc= linear, SP=ss:rsp */
-    bool has_cr2;       /* #PF headers carry CR2= */
+    bool has_cr2;          /* #PF headers carry CR2= */
     uint64_t cr2;
-    bool has_rax;       /* other vectors print env->regs[R_EAX]= instead */
+    bool has_rax; /* other vectors print env->regs[R_EAX]= instead */
     uint64_t rax;
-    int check_old;      /* from the preceding "check_exception old: X new Y" (-1 when none or 0xffffffff) */
+    int check_old; /* from the preceding "check_exception old: X new Y" (-1 when none or 0xffffffff)
+                    */
 };
 
 #define QEMU_MAX_EXCEPTIONS 64
 
 /* The "Code=" line of a KVM error dump: up to 64 bytes around CS.base+RIP. */
 struct qemu_code {
-    unsigned len;            /* bytes printed (QEMU prints 50) */
-    unsigned rip_off;        /* index of the byte at RIP (the one in <..>) */
+    unsigned len;     /* bytes printed (QEMU prints 50) */
+    unsigned rip_off; /* index of the byte at RIP (the one in <..>) */
     uint8_t bytes[64];
-    uint64_t unreadable;     /* bit i set: byte i printed as "??" (not readable by QEMU) */
+    uint64_t unreadable; /* bit i set: byte i printed as "??" (not readable by QEMU) */
 };
 
 /* What the text contained besides the registers. */
 struct qemu_dump_info {
-    unsigned ndumps;        /* register dumps found; the last one was used (see qemu_regs_parse) */
-    unsigned dump_line;     /* 1-based line where the used dump starts */
-    int cpu_index;          /* from a monitor "CPU#n" header before the used dump; -1 if none */
-    bool is_64bit_gprs;     /* the used dump had the RAX= (CS.L=1) form */
-    bool lma_form;          /* its GDT/CR lines had the 16-digit (EFER.LMA=1) form */
-    bool tcg_flags;         /* a segment's flags kept limit[19:16]: TCG, not KVM-synced state */
-    bool has_ccop;          /* a CCS/CCD/CCO line (TCG -d cpu/-d int) */
-    bool fpu_lines;         /* FPU/XMM/YMM/ZMM lines were present (and ignored) */
+    unsigned ndumps;    /* register dumps found; the last one was used (see qemu_regs_parse) */
+    unsigned dump_line; /* 1-based line where the used dump starts */
+    int cpu_index;      /* from a monitor "CPU#n" header before the used dump; -1 if none */
+    bool is_64bit_gprs; /* the used dump had the RAX= (CS.L=1) form */
+    bool lma_form;      /* its GDT/CR lines had the 16-digit (EFER.LMA=1) form */
+    bool tcg_flags;     /* a segment's flags kept limit[19:16]: TCG, not KVM-synced state */
+    bool has_ccop;      /* a CCS/CCD/CCO line (TCG -d cpu/-d int) */
+    bool fpu_lines;     /* FPU/XMM/YMM/ZMM lines were present (and ignored) */
     bool has_code;
-    struct qemu_code code;  /* valid when has_code (follows the used dump) */
+    struct qemu_code code; /* valid when has_code (follows the used dump) */
 
-    unsigned nexc;          /* -d int exception headers, in file order */
-    unsigned exc_dropped;   /* headers beyond QEMU_MAX_EXCEPTIONS (the first ones are kept) */
+    unsigned nexc;        /* -d int exception headers, in file order */
+    unsigned exc_dropped; /* headers beyond QEMU_MAX_EXCEPTIONS (the first ones are kept) */
     struct qemu_exception exc[QEMU_MAX_EXCEPTIONS];
-    bool triple_fault;      /* a "Triple fault" line */
-    bool cpu_reset;         /* a "CPU Reset" line */
+    bool triple_fault; /* a "Triple fault" line */
+    bool cpu_reset;    /* a "CPU Reset" line */
 
     /* KVM error messages (formats.md §1.7), first one seen. */
     char kvm_message[160];  /* e.g. "KVM: entry failed, hardware error 0x80000021" */
@@ -130,14 +132,14 @@ void mapped_file_close(struct mapped_file *mf);
 
 enum artifact_kind {
     ARTIFACT_UNKNOWN,
-    ARTIFACT_ELF_CORE,     /* ET_CORE: dump-guest-memory */
-    ARTIFACT_ELF_OTHER,    /* ELF but not a core (a kernel: use it for symbols) */
-    ARTIFACT_KDUMP_FLAT,   /* makedumpfile flattened (dump-guest-memory -z/-l/-s) */
-    ARTIFACT_KDUMP,        /* kdump-compressed "KDUMP   " (QEMU >= 8.2 -R / kdump-raw-*) */
-    ARTIFACT_WIN_DMP,      /* Windows crash dump (dump-guest-memory -w) */
-    ARTIFACT_TRACE_DAT,    /* trace-cmd trace.dat */
-    ARTIFACT_TEXT,         /* printable text: a register dump or a trace report */
-    ARTIFACT_RAW,          /* anything else: a raw memory image */
+    ARTIFACT_ELF_CORE,   /* ET_CORE: dump-guest-memory */
+    ARTIFACT_ELF_OTHER,  /* ELF but not a core (a kernel: use it for symbols) */
+    ARTIFACT_KDUMP_FLAT, /* makedumpfile flattened (dump-guest-memory -z/-l/-s) */
+    ARTIFACT_KDUMP,      /* kdump-compressed "KDUMP   " (QEMU >= 8.2 -R / kdump-raw-*) */
+    ARTIFACT_WIN_DMP,    /* Windows crash dump (dump-guest-memory -w) */
+    ARTIFACT_TRACE_DAT,  /* trace-cmd trace.dat */
+    ARTIFACT_TEXT,       /* printable text: a register dump or a trace report */
+    ARTIFACT_RAW,        /* anything else: a raw memory image */
 };
 
 /* Classify the first (len) bytes of a file. Never fails. */
@@ -151,20 +153,20 @@ const char *artifact_kind_name(enum artifact_kind k);
 #define ELFCORE_MAX_CPUS 64
 
 struct elfcore_cpu {
-    uint32_t pid;           /* NT_PRSTATUS pr_pid = cpu_index + 1 */
-    bool have_prstatus;     /* CORE/NT_PRSTATUS seen: GPRs, RIP, RFLAGS, selectors, FS/GS base */
-    bool have_qemu;         /* QEMU/QEMUCPUState seen: + segment caches, GDT/IDT, CR0-4 */
-    uint32_t qemu_size;     /* QEMUCPUState size field (432, or 440 with kernel_gs_base) */
-    struct x86_state s;     /* what the notes gave; EFER is never in the notes */
+    uint32_t pid;       /* NT_PRSTATUS pr_pid = cpu_index + 1 */
+    bool have_prstatus; /* CORE/NT_PRSTATUS seen: GPRs, RIP, RFLAGS, selectors, FS/GS base */
+    bool have_qemu;     /* QEMU/QEMUCPUState seen: + segment caches, GDT/IDT, CR0-4 */
+    uint32_t qemu_size; /* QEMUCPUState size field (432, or 440 with kernel_gs_base) */
+    struct x86_state s; /* what the notes gave; EFER is never in the notes */
 };
 
 struct elfcore {
     struct mapped_file file; /* set by elfcore_open; elfcore_parse leaves it empty */
     bool elf64;
-    uint16_t machine;        /* EM_X86_64 (62) or EM_386 (3) */
-    unsigned nphdr, nload;   /* program headers, of which PT_LOAD */
-    unsigned nclipped;       /* PT_LOADs (partly) hidden by earlier ones at the same GPA */
-    struct gmem mem;         /* the PT_LOAD file bytes by guest-physical address (read-only) */
+    uint16_t machine;      /* EM_X86_64 (62) or EM_386 (3) */
+    unsigned nphdr, nload; /* program headers, of which PT_LOAD */
+    unsigned nclipped;     /* PT_LOADs (partly) hidden by earlier ones at the same GPA */
+    struct gmem mem;       /* the PT_LOAD file bytes by guest-physical address (read-only) */
     unsigned ncpus;
     struct elfcore_cpu cpu[ELFCORE_MAX_CPUS];
 };
@@ -228,14 +230,14 @@ struct offline_inputs {
 
 struct offline {
     struct snapshot snap;
-    struct qemu_dump_info info;  /* valid when have_text */
+    struct qemu_dump_info info; /* valid when have_text */
     bool have_text;
     bool have_core;
     struct elfcore core;
     struct mapped_file raw;
     struct gmem rawmem;
     struct symtab *syms;
-    char notes[512];             /* what was assumed, one sentence per line (EFER inferred, ...) */
+    char notes[512]; /* what was assumed, one sentence per line (EFER inferred, ...) */
 };
 
 /*

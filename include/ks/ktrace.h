@@ -43,23 +43,23 @@ enum kt_isa { KT_ISA_UNKNOWN, KT_ISA_VMX, KT_ISA_SVM };
 
 struct kt_event {
     enum kt_type type;
-    unsigned line;        /* 1-based line in the text (0 for trace.dat records) */
+    unsigned line; /* 1-based line in the text (0 for trace.dat records) */
     char comm[24];
     int pid;
     int cpu;
     uint64_t ts_ns;
-    char name[40];        /* event name as printed, e.g. "kvm_exit" */
+    char name[40]; /* event name as printed, e.g. "kvm_exit" */
     union {
         struct {
-            char reason[48];   /* as printed: "EPT_MISCONFIG", "npf", "EXIT_NPF", "UNKNOWN (33)" */
-            bool code_known;   /* numeric reason known ("UNKNOWN (n)", raw fields, trace.dat) */
+            char reason[48]; /* as printed: "EPT_MISCONFIG", "npf", "EXIT_NPF", "UNKNOWN (33)" */
+            bool code_known; /* numeric reason known ("UNKNOWN (n)", raw fields, trace.dat) */
             uint64_t code;
             enum kt_isa isa;
             bool has_vcpu;
             unsigned vcpu;
             uint64_t rip;
             uint64_t info1, info2;
-            bool has_intr;     /* kernel form: intr_info/error_code printed */
+            bool has_intr; /* kernel form: intr_info/error_code printed */
             uint32_t intr_info, error_code;
         } exit;
         struct {
@@ -70,16 +70,16 @@ struct kt_event {
         } entry;
         struct {
             uint64_t csbase, rip;
-            unsigned len;      /* bytes printed */
+            unsigned len; /* bytes printed */
             uint8_t bytes[15];
-            char mode[8];      /* "prot64", ... ("" in the plugin form, which omits it) */
+            char mode[8]; /* "prot64", ... ("" in the plugin form, which omits it) */
             bool failed;
-            bool plugin_form;  /* "csbase:rip: bytes FAIL": bytes may be stale (paging.md §5.4) */
+            bool plugin_form; /* "csbase:rip: bytes FAIL": bytes may be stale (paging.md §5.4) */
             bool bytes_unreliable; /* set by kt_analyze: the fetch walk for this RIP failed */
         } emul;
         struct {
-            char reason[40];   /* "KVM_EXIT_SHUTDOWN", "restart", "error", "0x27" */
-            int code;          /* the number in parentheses */
+            char reason[40]; /* "KVM_EXIT_SHUTDOWN", "restart", "error", "0x27" */
+            int code;        /* the number in parentheses */
         } uexit;
         struct {
             unsigned vector;
@@ -90,7 +90,7 @@ struct kt_event {
         struct {
             bool has_vcpu;
             unsigned vcpu;
-            uint64_t rip;      /* 0 in the oldest form */
+            uint64_t rip; /* 0 in the oldest form */
             uint64_t address;
             uint64_t error_code;
         } pf;
@@ -100,7 +100,7 @@ struct kt_event {
             uint32_t val;
         } pio;
         struct {
-            int kind;          /* 0 read, 1 write, 2 unsatisfied-read */
+            int kind; /* 0 read, 1 write, 2 unsatisfied-read */
             unsigned len;
             uint64_t gpa, val;
         } mmio;
@@ -109,7 +109,7 @@ struct kt_event {
         } fast_mmio;
         struct {
             uint64_t addr;
-            uint32_t access;   /* PFERR_W/U/F bits of the access (plus P on the shadow #PF path) */
+            uint32_t access; /* PFERR_W/U/F bits of the access (plus P on the shadow #PF path) */
         } walk;
         struct {
             uint64_t pte;
@@ -131,9 +131,9 @@ struct kt_trace {
     struct kt_event *ev;
     size_t n, cap;
     enum kt_source source;
-    unsigned lines;            /* text lines read */
-    unsigned other_events;     /* KT_OTHER events */
-    uint64_t dropped_events;   /* "CPU:n [N EVENTS DROPPED]" / lost ring-buffer events */
+    unsigned lines;          /* text lines read */
+    unsigned other_events;   /* KT_OTHER events */
+    uint64_t dropped_events; /* "CPU:n [N EVENTS DROPPED]" / lost ring-buffer events */
 };
 
 void kt_init(struct kt_trace *t);
@@ -173,22 +173,22 @@ int kt_read_dat(const char *path, struct kt_trace *t, char err[KS_ERR_LEN]);
 /* What the caller knows about the guest; anything unknown is stated in the report. */
 struct kt_assume {
     unsigned maxphyaddr; /* 0: unknown (36, KVM's default without CPUID 0x80000008, is used) */
-    int nxe;             /* EFER.NXE: 1, 0, or -1 unknown (inferred from F in error codes when possible) */
-    int gbpages;         /* KVM's effective 1 GiB pages: 1, 0, or -1 unknown (inferred) */
-    bool amd;            /* AMD-compatible guest vendor */
+    int nxe;     /* EFER.NXE: 1, 0, or -1 unknown (inferred from F in error codes when possible) */
+    int gbpages; /* KVM's effective 1 GiB pages: 1, 0, or -1 unknown (inferred) */
+    bool amd;    /* AMD-compatible guest vendor */
 };
 
 /* One guest page walk (pagetable_walk + paging_element* + walker_error?). */
 struct kt_walk {
-    size_t event;          /* index of the pagetable_walk event in the trace */
+    size_t event; /* index of the pagetable_walk event in the trace */
     uint64_t addr;
     uint32_t access;
     unsigned nlevels;
     uint64_t pte[5];
     unsigned level[5];
     bool failed;
-    uint32_t error_code;   /* walker_error code when failed */
-    unsigned n_ad;         /* set_accessed/dirty events after it */
+    uint32_t error_code; /* walker_error code when failed */
+    unsigned n_ad;       /* set_accessed/dirty events after it */
 };
 
 /*
@@ -198,16 +198,16 @@ struct kt_walk {
  * reproduce KVM's error code.
  */
 struct kt_walk_explained {
-    size_t walk;           /* index into kt_analysis.walks */
-    const char *mode;      /* "4-level", "5-level", "PAE", "32-bit" from the levels seen */
-    int fail_level;        /* level of the failing entry (0: unknown) */
-    const char *kind;      /* "reserved bit", "not present", "permission", "unbacked table" */
-    uint64_t rsvd_bits;    /* the entry's bits that are reserved under the assumptions */
-    bool reproduced;       /* the replay gave KVM's error code from the same entries */
+    size_t walk;        /* index into kt_analysis.walks */
+    const char *mode;   /* "4-level", "5-level", "PAE", "32-bit" from the levels seen */
+    int fail_level;     /* level of the failing entry (0: unknown) */
+    const char *kind;   /* "reserved bit", "not present", "permission", "unbacked table" */
+    uint64_t rsvd_bits; /* the entry's bits that are reserved under the assumptions */
+    bool reproduced;    /* the replay gave KVM's error code from the same entries */
     unsigned nlevels;
     char level_text[5][200]; /* per level, top first: what the entry is or why it failed */
-    char assumed[400];     /* the assumptions the explanation rests on */
-    char reason[320];      /* one or two sentences: the failing level's reason */
+    char assumed[400];       /* the assumptions the explanation rests on */
+    char reason[320];        /* one or two sentences: the failing level's reason */
 };
 
 struct kt_exit_count {
@@ -217,19 +217,19 @@ struct kt_exit_count {
 
 /* One link of the injected exception chain. */
 struct kt_exc {
-    size_t event;          /* the kvm_inj_exception event, or the failing IDT walk when inferred */
+    size_t event; /* the kvm_inj_exception event, or the failing IDT walk when inferred */
     unsigned vector;
     bool has_error_code;
     uint32_t error_code;
     bool reinjected;
-    bool inferred;         /* not traced: deduced from a failing IDT read (#DF escalation) */
-    bool delivery_failed;  /* reading its IDT entry faulted (a walk at IDT base + vector*size) */
-    uint64_t idt_addr;     /* the IDT entry address that faulted, when delivery_failed */
-    uint64_t fault_addr;   /* #PF: the address of the walk that raised it (the CR2 value) */
+    bool inferred;        /* not traced: deduced from a failing IDT read (#DF escalation) */
+    bool delivery_failed; /* reading its IDT entry faulted (a walk at IDT base + vector*size) */
+    uint64_t idt_addr;    /* the IDT entry address that faulted, when delivery_failed */
+    uint64_t fault_addr;  /* #PF: the address of the walk that raised it (the CR2 value) */
 };
 
 #define KT_MAX_EXIT_KINDS 64
-#define KT_MAX_CHAIN 32
+#define KT_MAX_CHAIN      32
 
 struct kt_analysis {
     unsigned total_events, total_exits;
@@ -239,17 +239,20 @@ struct kt_analysis {
     size_t nwalks, nwalks_failed;
     struct kt_walk_explained *failed; /* one per failing walk, trace order */
     size_t nfailed;
-    size_t emul_failures;             /* kvm_emulate_insn ... FAIL / failed */
-    size_t emul_unreliable;           /* emulate lines whose bytes are not evidence */
-    size_t first_emul_failure;        /* event index, valid if emul_failures */
+    size_t emul_failures;      /* kvm_emulate_insn ... FAIL / failed */
+    size_t emul_unreliable;    /* emulate lines whose bytes are not evidence */
+    size_t first_emul_failure; /* event index, valid if emul_failures */
+    bool emul_fetch_not_ram;   /* a failed emulation read 0 bytes after a fetch walk that
+                                  succeeded: the instruction's GPA is not RAM */
+    uint64_t emul_fetch_gpa;   /* that GPA, when emul_fetch_not_ram */
     unsigned nchain;
     struct kt_exc chain[KT_MAX_CHAIN]; /* the LAST run of injected exceptions before the end */
-    bool shutdown;                    /* KVM_EXIT_SHUTDOWN seen (triple fault) */
-    bool internal_error;              /* KVM_EXIT_INTERNAL_ERROR seen */
-    char last_exit[40];               /* last kvm_userspace_exit reason ("" if none) */
-    int nxe_inferred;                 /* -1 unknown, else the EFER.NXE the error codes prove */
-    struct kt_assume assumed;         /* what was used, after inference */
-    char summary[256];                /* one line: "triple fault: #PF(0x9 P|RSVD) -> #DF -> shutdown" */
+    bool shutdown;                     /* KVM_EXIT_SHUTDOWN seen (triple fault) */
+    bool internal_error;               /* KVM_EXIT_INTERNAL_ERROR seen */
+    char last_exit[40];                /* last kvm_userspace_exit reason ("" if none) */
+    int nxe_inferred;                  /* -1 unknown, else the EFER.NXE the error codes prove */
+    struct kt_assume assumed;          /* what was used, after inference */
+    char summary[256]; /* one line: "triple fault: #PF(0x9 P|RSVD) -> #DF -> shutdown" */
 };
 
 /*

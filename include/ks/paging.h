@@ -141,7 +141,7 @@ struct pt_walk {
     gva_t gva;
     uint32_t access; /* PFERR_W/U/F | PT_ACCESS_IMPLICIT */
     enum pt_mode mode;
-    unsigned nlevels; /* entries read, top level first */
+    unsigned nlevels; /* entries read, top level first; lv[nlevels..] are undefined */
     struct pt_level lv[5];
 
     bool fault;
@@ -155,7 +155,7 @@ struct pt_walk {
     uint64_t page_size;
     bool user, writable, executable; /* effective rights (spec §3.2) */
     unsigned pkey;
-    unsigned n_ad;
+    unsigned n_ad; /* ad[n_ad..] are undefined */
     struct pt_ad_update ad[5];
 };
 
@@ -230,5 +230,66 @@ int pt_pferr_str(uint32_t code, char *buf, size_t len);
 
 /* Canonical check for (mode): bits 63:47 (or 63:56 with 5-level) equal. */
 bool pt_is_canonical(gva_t va, enum pt_mode mode);
+
+/*
+ * Page-table scan (lib/paging/scan.c): every present mapping of an address
+ * space, in ascending linear-address order, coalesced into runs the way
+ * QEMU's `info mem` does (virtually contiguous, equal rights), but also
+ * split by page size, protection key and verdict. Rights are the AND over
+ * the levels as in pt_walk (spec §3.2); reserved-bit verdicts use the same
+ * masks as pt_walk, so a range marked PT_RESERVED is exactly one where every
+ * software walk faults with P|RSVD.
+ */
+struct pt_range {
+    gva_t va;                /* first address (canonical form in 4/5-level paging) */
+    uint64_t size;           /* bytes */
+    gpa_t gpa;               /* GPA of (va); PT_OK only */
+    bool phys_contig;        /* the whole run is also physically contiguous */
+    uint64_t page_size;      /* bytes per page (or per entry for reserved/unbacked runs) */
+    int level;               /* leaf level, or level of the entry that fails */
+    enum pt_verdict verdict; /* PT_OK, PT_RESERVED (entry has reserved bits) or PT_UNBACKED */
+    bool user, writable, executable;
+    unsigned pkey;      /* leaf protection key (8-byte entries) */
+    uint64_t rsvd_bits; /* PT_RESERVED: of the first entry of the run */
+    uint32_t rsvd_why;  /* PT_RESERVED: enum pt_rsvd_why of every entry of the run */
+    uint64_t entry;     /* first entry of the run (the pointing entry for PT_UNBACKED) */
+    gpa_t entry_gpa;    /* where that entry lives (PT_UNBACKED: the missing table) */
+    uint64_t npages;    /* entries merged into the run */
+};
+
+/* Called once per run; a non-zero return stops the scan and is returned by pt_scan. */
+typedef int (*pt_range_fn)(void *opaque, const struct pt_range *r);
+
+struct pt_scan_stats {
+    uint64_t entries; /* entry slots examined, present or not */
+    uint64_t present; /* present entries */
+    uint64_t tables;  /* tables read */
+    uint64_t leaves;  /* present leaf entries (pages) */
+    uint64_t ranges;  /* runs reported */
+};
+
+/*
+ * Scan the address space (c) describes. Tables are read in place with
+ * gmem_ptr(); nothing is allocated. With paging off, each memory region is
+ * one identity run. Returns 0, -EINVAL (pt_ctx_check fails, or PAE PDPTEs
+ * at CR3 unbacked/invalid while !c->pdptr_valid) or the callback's value.
+ * (stats) may be NULL.
+ */
+int pt_scan(const struct gmem *m, const struct pt_ctx *c, pt_range_fn fn, void *opaque,
+            struct pt_scan_stats *stats);
+
+enum pt_lint_kind {
+    PT_LINT_NONE,
+    PT_LINT_RESERVED, /* entries the vCPU makes reserved: every software walk faults */
+    PT_LINT_UNBACKED, /* a present entry points at a table outside guest memory */
+    PT_LINT_WX,       /* supervisor mapping both writable and executable */
+};
+
+/*
+ * Whether (r) is a lint finding, with one sentence in (buf) naming the rule
+ * and the source (e.g. 1 GiB pages while the vCPU lacks pdpe1gb).
+ */
+enum pt_lint_kind pt_lint(const struct pt_ctx *c, const struct pt_range *r, char *buf, size_t len);
+const char *pt_lint_name(enum pt_lint_kind kind);
 
 #endif

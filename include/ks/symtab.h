@@ -18,7 +18,7 @@ struct ks_sym {
     uint64_t addr;
     uint64_t size; /* 0 when unknown */
     const char *name;
-    bool func;     /* STT_FUNC or nm type t/T */
+    bool func; /* STT_FUNC or nm type t/T */
 };
 
 /*

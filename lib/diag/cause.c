@@ -25,17 +25,21 @@ static const struct {
     const char *id;
     const char *what;
 } rsvd_ids[] = {
-    {PT_RSVD_GBPAGES, "rsvd-gbpages", "PS=1 in a PDPTE asks for a 1 GiB page, which this vCPU "
-                                      "does not have (CPUID.80000001H:EDX[26] pdpe1gb as KVM "
-                                      "resolves it)"},
-    {PT_RSVD_PS_TOP, "rsvd-ps-top-level", "PS=1 is reserved in a PML4E/PML5E: there are no "
-                                          "512 GiB pages"},
+    {PT_RSVD_GBPAGES, "rsvd-gbpages",
+     "PS=1 in a PDPTE asks for a 1 GiB page, which this vCPU "
+     "does not have (CPUID.80000001H:EDX[26] pdpe1gb as KVM "
+     "resolves it)"},
+    {PT_RSVD_PS_TOP, "rsvd-ps-top-level",
+     "PS=1 is reserved in a PML4E/PML5E: there are no "
+     "512 GiB pages"},
     {PT_RSVD_NX, "rsvd-nx", "bit 63 (XD) is reserved while EFER.NXE=0"},
     {PT_RSVD_MAXPHYADDR, "rsvd-maxphyaddr", "address bits at or above MAXPHYADDR are set"},
-    {PT_RSVD_LARGE_PAGE, "rsvd-large-page", "a large page's frame is not aligned: bits 13..20 "
-                                            "(2 MiB) or 13..29 (1 GiB) must be 0"},
-    {PT_RSVD_AMD_BIT8, "rsvd-amd-bit8", "bit 8 of a PML4E/PML5E is reserved on AMD-compatible "
-                                        "vCPUs"},
+    {PT_RSVD_LARGE_PAGE, "rsvd-large-page",
+     "a large page's frame is not aligned: bits 13..20 "
+     "(2 MiB) or 13..29 (1 GiB) must be 0"},
+    {PT_RSVD_AMD_BIT8, "rsvd-amd-bit8",
+     "bit 8 of a PML4E/PML5E is reserved on AMD-compatible "
+     "vCPUs"},
     {PT_RSVD_PAE_HIGH, "rsvd-pae", "PAE entries reserve bits 62:MAXPHYADDR"},
     {PT_RSVD_PSE36, "rsvd-pse36", "a 4 MiB PDE has bits 21:17 set (KVM always assumes PSE-36)"},
     {PT_RSVD_PDPTE, "rsvd-pae", "a PAE PDPTE register has reserved bits"},
@@ -47,14 +51,17 @@ static const struct {
     const char *what;
 } perm_ids[] = {
     {PT_PERM_SMEP, "smep", "CR4.SMEP forbids supervisor fetches from user pages"},
-    {PT_PERM_SMAP, "smap", "CR4.SMAP forbids supervisor data accesses to user pages "
-                           "(RFLAGS.AC=0 or an implicit access)"},
+    {PT_PERM_SMAP, "smap",
+     "CR4.SMAP forbids supervisor data accesses to user pages "
+     "(RFLAGS.AC=0 or an implicit access)"},
     {PT_PERM_PKEY, "pkey", "the page's protection key denies the access (PKRU)"},
     {PT_PERM_NX, "nx-fetch", "instruction fetch from a page marked XD (bit 63) with EFER.NXE=1"},
-    {PT_PERM_USER, "user-supervisor", "a CPL 3 access to a supervisor page (U/S=0 somewhere in "
-                                      "the walk)"},
-    {PT_PERM_WRITE, "write-protect", "a write to a read-only page (R/W=0 somewhere in the walk, "
-                                     "with CR0.WP=1 or at CPL 3)"},
+    {PT_PERM_USER, "user-supervisor",
+     "a CPL 3 access to a supervisor page (U/S=0 somewhere in "
+     "the walk)"},
+    {PT_PERM_WRITE, "write-protect",
+     "a write to a read-only page (R/W=0 somewhere in the walk, "
+     "with CR0.WP=1 or at CPL 3)"},
 };
 
 static const char *level_name(enum pt_mode mode, int level)
@@ -99,8 +106,7 @@ void diag_cause_of_walk(const struct diag_report *r, const struct pt_walk *w, bo
                        "%s%s at level %d is %s (0x%llx @ GPA 0x%llx)",
                        stack ? "the stack page is unmapped: " : "", level_name(w->mode, lv->level),
                        lv->level,
-                       lv->verdict == PT_UNBACKED ? "in a table outside guest RAM"
-                                                  : "not present",
+                       lv->verdict == PT_UNBACKED ? "in a table outside guest RAM" : "not present",
                        (unsigned long long)lv->entry, (unsigned long long)lv->entry_gpa);
         return;
     }
@@ -127,8 +133,8 @@ static void models_with(const char *feat, char *buf, size_t len)
             if (strcmp(*p, feat) && (!f || cpu_feature_find(*p) != f))
                 continue;
             if (used < len)
-                used += (unsigned)snprintf(buf + used, len - used, "%s%s", used ? ", " : "",
-                                           m[i].name);
+                used +=
+                    (unsigned)snprintf(buf + used, len - used, "%s%s", used ? ", " : "", m[i].name);
             break;
         }
     }
@@ -162,7 +168,8 @@ static const char *base_model(const struct snapshot *snap, char *buf, size_t len
     if (!snap->cpu_model[0])
         return "MODEL";
     comma = strchr(snap->cpu_model, ',');
-    snprintf(buf, len, "%.*s", comma ? (int)(comma - snap->cpu_model) : (int)strlen(snap->cpu_model),
+    snprintf(buf, len, "%.*s",
+             comma ? (int)(comma - snap->cpu_model) : (int)strlen(snap->cpu_model),
              snap->cpu_model);
     return buf;
 }
@@ -187,20 +194,23 @@ static void fix_gbpages(const struct snapshot *snap, struct diag_report *r,
 
     if ((in_cpuid && eff_known && !snap->pt_cpu.gbpages) ||
         (asked && (snap->have & SNAP_HAVE_CPUID) && !in_cpuid)) {
-        diag_add_fix(r, "this host's KVM does not offer 1 GiB pages (KVM_GET_SUPPORTED_CPUID "
-                        "lacks pdpe1gb%s): no -cpu flag can fix it here; map with 2 MiB pages "
-                        "instead",
+        diag_add_fix(r,
+                     "this host's KVM does not offer 1 GiB pages (KVM_GET_SUPPORTED_CPUID "
+                     "lacks pdpe1gb%s): no -cpu flag can fix it here; map with 2 MiB pages "
+                     "instead",
                      in_cpuid ? ", so KVM ignores the bit in the vCPU's CPUID"
                               : ", so the requested pdpe1gb was dropped");
     } else {
         fix_cpu_flag(snap, r, "pdpe1gb", "1 GiB pages");
-        diag_add_fix(r, "or, portable to hosts without 1 GiB pages (nested or PVM hosts such as "
-                        "this one), map with 2 MiB pages");
+        diag_add_fix(r, "that works only if the host's KVM offers pdpe1gb (`kvmscope cpu MODEL` "
+                        "shows it; nested and PVM hosts such as this one do not): otherwise map "
+                        "with 2 MiB pages");
     }
     if (lv)
-        diag_add_fix(r, "2 MiB mapping: PDPTE @ GPA 0x%llx: 0x%llx -> <page directory GPA> | "
-                        "0x%llx (PS cleared), with PDE[n] = 0x%llx + n * 0x200000 | 0x%llx "
-                        "for n = 0..511",
+        diag_add_fix(r,
+                     "2 MiB mapping: PDPTE @ GPA 0x%llx: 0x%llx -> <page directory GPA> | "
+                     "0x%llx (PS cleared), with PDE[n] = 0x%llx + n * 0x200000 | 0x%llx "
+                     "for n = 0..511",
                      (unsigned long long)lv->entry_gpa, (unsigned long long)lv->entry,
                      (unsigned long long)(lv->entry & 0xfff & ~PTE_PS & 0x7f),
                      (unsigned long long)(lv->entry & KS_BITS(30, 51)),
@@ -216,8 +226,8 @@ static void fix_entry(struct diag_report *r, const struct pt_walk *w, const stru
 }
 
 /* The entries of a successful-but-forbidden walk that lack (bit) (or have it, for NX). */
-static void fix_perm_entries(struct diag_report *r, const struct pt_walk *w, uint64_t bit,
-                             bool set, const char *why)
+static void fix_perm_entries(struct diag_report *r, const struct pt_walk *w, uint64_t bit, bool set,
+                             const char *why)
 {
     for (unsigned i = 0; i < w->nlevels; i++) {
         const struct pt_level *lv = &w->lv[i];
@@ -241,18 +251,21 @@ static void fix_walk(const struct snapshot *snap, struct diag_report *r, const c
         fix_entry(r, w, lv, lv->entry & ~PTE_NX, "or clear XD");
     } else if (!strcmp(id, "rsvd-maxphyaddr") && lv) {
         fix_entry(r, w, lv, lv->entry & ~lv->rsvd_bits, "clear the bits above MAXPHYADDR");
-        diag_add_fix(r, "the vCPU's MAXPHYADDR is %u (CPUID.80000008H:EAX[7:0]; KVM uses 36 "
-                        "without that leaf); a wider one needs -cpu ...,phys-bits=N",
+        diag_add_fix(r,
+                     "the vCPU's MAXPHYADDR is %u (CPUID.80000008H:EAX[7:0]; KVM uses 36 "
+                     "without that leaf); a wider one needs -cpu ...,phys-bits=N",
                      r->ctx.cpu.maxphyaddr);
     } else if ((!strcmp(id, "rsvd-large-page") || !strcmp(id, "rsvd-amd-bit8") ||
-                !strcmp(id, "rsvd-pae") || !strcmp(id, "rsvd-pse36")) && lv) {
+                !strcmp(id, "rsvd-pae") || !strcmp(id, "rsvd-pse36")) &&
+               lv) {
         fix_entry(r, w, lv, lv->entry & ~lv->rsvd_bits, "clear the reserved bits");
     } else if (!strcmp(id, "rsvd-ps-top-level") && lv) {
         fix_entry(r, w, lv, lv->entry & ~PTE_PS,
                   "clear PS and point the entry at a next-level table");
     } else if ((!strcmp(id, "not-present") || !strcmp(id, "stack-fault")) && lv) {
-        diag_add_fix(r, "map 0x%llx: %s @ GPA 0x%llx (level %d) is 0x%llx; it needs P=1 and a "
-                        "frame%s",
+        diag_add_fix(r,
+                     "map 0x%llx: %s @ GPA 0x%llx (level %d) is 0x%llx; it needs P=1 and a "
+                     "frame%s",
                      (unsigned long long)w->gva, level_name(w->mode, lv->level),
                      (unsigned long long)lv->entry_gpa, lv->level, (unsigned long long)lv->entry,
                      lv->verdict == PT_UNBACKED ? " (and its table must be in guest RAM)" : "");
@@ -269,8 +282,9 @@ static void fix_walk(const struct snapshot *snap, struct diag_report *r, const c
         diag_add_fix(r, "bracket intentional user accesses with stac/clac (RFLAGS.AC=1), or "
                         "clear CR4.SMAP (bit 21)");
     } else if (!strcmp(id, "pkey")) {
-        diag_add_fix(r, "PKRU 0x%x denies key %u: clear its AD/WD bits with wrpkru, or give "
-                        "the page key 0",
+        diag_add_fix(r,
+                     "PKRU 0x%x denies key %u: clear its AD/WD bits with wrpkru, or give "
+                     "the page key 0",
                      r->ctx.pkru, w->pkey);
     }
 }
@@ -282,8 +296,9 @@ void diag_make_fixes(const struct snapshot *snap, struct diag_report *r)
     if (r->has_walk)
         fix_walk(snap, r, id, &r->walk);
     if (!strcmp(id, "idt-limit") || (r->has_secondary && !strcmp(r->secondary.id, "idt-limit")))
-        diag_add_fix(r, "load an IDT (lidt) that covers every vector that can occur, at least "
-                        "0-31: limit 0x%x in IA-32e mode, before anything can fault",
+        diag_add_fix(r,
+                     "load an IDT (lidt) that covers every vector that can occur, at least "
+                     "0-31: limit 0x%x in IA-32e mode, before anything can fault",
                      (r->ctx.efer & X86_EFER_LMA) ? 32 * 16 - 1 : 32 * 8 - 1);
     if (!strcmp(id, "idt-gate") || (r->has_secondary && !strcmp(r->secondary.id, "idt-gate")))
         diag_add_fix(r, "fill the gate: P=1, type 0xE (interrupt) or 0xF (trap), a 64-bit code "

@@ -24,9 +24,14 @@ enum exc_class { CLS_BENIGN, CLS_CONTRIBUTORY, CLS_PAGE_FAULT };
 static enum exc_class exc_class(unsigned v)
 {
     switch (v) {
-    case X86_DE: case X86_TS: case X86_NP: case X86_SS: case X86_GP:
+    case X86_DE:
+    case X86_TS:
+    case X86_NP:
+    case X86_SS:
+    case X86_GP:
         return CLS_CONTRIBUTORY;
-    case X86_PF: case X86_VE:
+    case X86_PF:
+    case X86_VE:
         return CLS_PAGE_FAULT;
     default:
         return CLS_BENIGN;
@@ -173,8 +178,8 @@ static int tss_stack(const struct snapshot *snap, struct diag_report *r, unsigne
  * reached, 1 with (f) when delivery raised another exception, -1 when the
  * replay cannot continue (unbacked memory, task gates).
  */
-static int deliver_protected(const struct snapshot *snap, struct diag_report *r,
-                             struct diag_exc *e, bool software, struct dfault *f)
+static int deliver_protected(const struct snapshot *snap, struct diag_report *r, struct diag_exc *e,
+                             bool software, struct dfault *f)
 {
     bool ia32e = r->ctx.efer & X86_EFER_LMA;
     unsigned v = e->info.vector, esz = ia32e ? 16 : 8;
@@ -190,8 +195,8 @@ static int deliver_protected(const struct snapshot *snap, struct diag_report *r,
 
     if ((uint64_t)v * esz + esz - 1 > idt->limit) {
         fail(f, X86_GP, idt_ec, "idt-limit",
-             "IDT limit 0x%x does not reach gate %u (bytes 0x%x-0x%x of the IDT)%s", idt->limit,
-             v, v * esz, v * esz + esz - 1, idt->limit == 0 ? ": no IDT was loaded" : "");
+             "IDT limit 0x%x does not reach gate %u (bytes 0x%x-0x%x of the IDT)%s", idt->limit, v,
+             v * esz, v * esz + esz - 1, idt->limit == 0 ? ": no IDT was loaded" : "");
         return 1;
     }
     {
@@ -221,13 +226,13 @@ static int deliver_protected(const struct snapshot *snap, struct diag_report *r,
     }
     if (software && dpl < r->cpl) {
         fail(f, X86_GP, idt_ec, "idt-gate",
-             "INT %u at CPL %u needs gate DPL >= %u, but gate %u has DPL %u (SDM Vol. 3A 6.12.1.1)", v,
-             r->cpl, r->cpl, v, dpl);
+             "INT %u at CPL %u needs gate DPL >= %u, but gate %u has DPL %u (SDM Vol. 3A 6.12.1.1)",
+             v, r->cpl, r->cpl, v, dpl);
         return 1;
     }
     if (!(lo & KS_BIT(47))) {
-        fail(f, X86_NP, idt_ec, "idt-gate", "IDT gate %u is not present (P=0; entry 0x%016llx)",
-             v, (unsigned long long)lo);
+        fail(f, X86_NP, idt_ec, "idt-gate", "IDT gate %u is not present (P=0; entry 0x%016llx)", v,
+             (unsigned long long)lo);
         return 1;
     }
     if (type == 0x5) {
@@ -336,8 +341,9 @@ static int deliver_protected(const struct snapshot *snap, struct diag_report *r,
         struct pt_walk w;
         if (pt_walk(snap->mem, &r->ctx, off, PFERR_F | (new_cpl == 3 ? PFERR_U : 0), &w) == 0 &&
             w.fault) {
-            diag_note(r, "the handler at 0x%llx cannot be fetched (#PF 0x%x): each delivery "
-                         "faults again on the handler and pushes another frame",
+            diag_note(r,
+                      "the handler at 0x%llx cannot be fetched (#PF 0x%x): each delivery "
+                      "faults again on the handler and pushes another frame",
                       (unsigned long long)off, w.error_code);
         }
     }
@@ -352,8 +358,8 @@ static int deliver_real(const struct snapshot *snap, struct diag_report *r, stru
     uint8_t ivt[4];
 
     if ((uint64_t)v * 4 + 3 > r->s.idt.limit) {
-        fail(f, X86_GP, 0, "idt-limit", "IVT limit 0x%x does not reach vector %u",
-             r->s.idt.limit, v);
+        fail(f, X86_GP, 0, "idt-limit", "IVT limit 0x%x does not reach vector %u", r->s.idt.limit,
+             v);
         f->has_ec = false;
         return 1;
     }
@@ -420,8 +426,7 @@ void diag_deliver(const struct snapshot *snap, struct diag_report *r, bool softw
         n->why = f.why;
         n->has_walk = f.has_walk;
         n->walk = f.walk;
-        snprintf(n->raised_by, sizeof(n->raised_by), "while delivering %s",
-                 x86_vector_name(prev));
+        snprintf(n->raised_by, sizeof(n->raised_by), "while delivering %s", x86_vector_name(prev));
         {
             enum exc_class c1 = exc_class(prev), c2 = exc_class(f.vector);
             if ((c1 == CLS_CONTRIBUTORY && c2 == CLS_CONTRIBUTORY) ||

@@ -7,10 +7,10 @@
 #include "ks/decode.h"
 #include "ks/diag.h"
 
-#define DIAG_MAX_EXC 8
-#define DIAG_MAX_FIX 5
+#define DIAG_MAX_EXC   8
+#define DIAG_MAX_FIX   5
 #define DIAG_MAX_NOTES 10
-#define DIAG_TEXT 320
+#define DIAG_TEXT      320
 
 /* A cause: a stable id (docs/causes.md) and one line saying what is wrong. */
 struct diag_cause {
@@ -43,8 +43,8 @@ struct diag_report {
     char where[128]; /* "0x133025 <kernel_start+0x25>" */
 
     /* The instruction at RIP. */
-    bool fetched;  /* a fetch was attempted (memory was given) */
-    int fetch_rc;  /* x86_fetch_decode() result */
+    bool fetched; /* a fetch was attempted (memory was given) */
+    int fetch_rc; /* x86_fetch_decode() result */
     struct x86_fetch fetch;
     struct x86_insn insn;
 
@@ -79,7 +79,8 @@ void diag_set_cause(struct diag_cause *c, const char *id, const char *fmt, ...)
 struct diag_exc *diag_push_exc(struct diag_report *r, unsigned vector, bool has_ec, uint32_t ec,
                                bool has_cr2, uint64_t cr2);
 
-/* Read (len) bytes at linear (la) as an implicit supervisor access; fills (fault) on a failed walk. */
+/* Read (len) bytes at linear (la) as an implicit supervisor access; fills (fault) on a failed walk.
+ */
 int diag_read_linear(const struct snapshot *snap, const struct pt_ctx *c, gva_t la, void *buf,
                      size_t len, uint32_t access, struct pt_walk *fault);
 

@@ -11,6 +11,8 @@
  */
 #include "diag_int.h"
 
+#include "ks/symtab.h"
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -141,8 +143,8 @@ static bool check_access(const struct snapshot *snap, struct diag_report *r,
     if (x86_mode_is_64(r->mode) && a->kind != X86_ACC_SYSTEM &&
         (!canonical(r, la) || !canonical(r, la + a->size - 1))) {
         /* SDM Vol. 3A §6.15: #SS(0) for stack references, #GP(0) otherwise. */
-        struct diag_exc *e = diag_push_exc(r, a->kind == X86_ACC_STACK ? X86_SS : X86_GP, true,
-                                           0, false, 0);
+        struct diag_exc *e =
+            diag_push_exc(r, a->kind == X86_ACC_STACK ? X86_SS : X86_GP, true, 0, false, 0);
         if (e) {
             diag_set_cause(&e->why, "non-canonical", "%s: 0x%llx is not canonical", a->what,
                            (unsigned long long)la);
@@ -188,16 +190,29 @@ static void registers_only(const struct snapshot *snap, struct diag_report *r)
     diag_note(r, "%s paging%s, CR3=0x%llx; the CPU is in %s at RIP 0x%llx, CPL %u",
               pm == PT_MODE_NONE ? "no" : pt_mode_name(pm),
               (snap->have & SNAP_EFER_INFERRED) ? " (EFER inferred from the mode)" : "",
-              (unsigned long long)s->cr3, x86_cpu_mode_name(r->mode),
-              (unsigned long long)s->rip, r->cpl);
+              (unsigned long long)s->cr3, x86_cpu_mode_name(r->mode), (unsigned long long)s->rip,
+              r->cpl);
+    /* Boot code leaves the values it just wrote in registers: say what they tell. */
+    if ((snap->have & SNAP_HAVE_GPRS) && (s->cr0 & X86_CR0_PG) &&
+        (s->gpr[X86_RAX] & 0xffffffffull) == (s->cr0 & 0xffffffffull))
+        diag_note(r,
+                  "RAX holds CR0 (0x%llx): the instruction before RIP most likely was the "
+                  "MOV to CR0 that turned paging on, so RIP is the first fetch through the "
+                  "new page tables",
+                  (unsigned long long)s->cr0);
+    if ((snap->have & SNAP_HAVE_GPRS) && (s->gpr[X86_RCX] & 0xffffffffull) == 0xc0000080)
+        diag_note(r, "ECX=0xc0000080 (the EFER MSR): EFER was just written; a long-mode entry "
+                     "is in progress");
     if ((s->cr0 & X86_CR0_PE) && s->idt.limit < 14 * esz + esz - 1)
-        diag_note(r, "IDTR limit 0x%x: no usable IDT, so any exception here escalates through "
-                     "#GP and #DF to a triple fault",
+        diag_note(r,
+                  "IDTR limit 0x%x: no usable IDT, so any exception here escalates through "
+                  "#GP and #DF to a triple fault",
                   s->idt.limit);
     if (r->event == SNAP_EV_INTERNAL_ERROR && r->internal_suberror == 1)
-        diag_note(r, "emulation failure at RIP: if KVM's fetch walk of 0x%llx failed (e.g. a "
-                     "reserved bit in a page-table entry), it had no bytes to emulate; give "
-                     "--memory or --dump so that the walk from CR3 0x%llx can be checked",
+        diag_note(r,
+                  "emulation failure at RIP: if KVM's fetch walk of 0x%llx failed (e.g. a "
+                  "reserved bit in a page-table entry), it had no bytes to emulate; give "
+                  "--memory or --dump so that the walk from CR3 0x%llx can be checked",
                   (unsigned long long)r->rip_linear, (unsigned long long)s->cr3);
 }
 
@@ -218,8 +233,7 @@ static void infer_first(const struct snapshot *snap, struct diag_report *r, bool
     if (r->fetch.fault) {
         snprintf(what, sizeof(what), "fetching the instruction at 0x%llx%s",
                  (unsigned long long)r->fetch.walk.gva,
-                 r->fetch.walk.gva != r->rip_linear && r->fetch.len
-                     ? " (its second page)" : "");
+                 r->fetch.walk.gva != r->rip_linear && r->fetch.len ? " (its second page)" : "");
         raise_pf(r, &r->fetch.walk, false, what);
         return;
     }
@@ -283,8 +297,8 @@ static void infer_first(const struct snapshot *snap, struct diag_report *r, bool
 static void use_known(const struct snapshot *snap, struct diag_report *r)
 {
     const struct snap_exception *k = &snap->exc[0];
-    struct diag_exc *e = diag_push_exc(r, k->vector, k->has_error_code, k->error_code,
-                                       k->has_cr2, k->cr2);
+    struct diag_exc *e =
+        diag_push_exc(r, k->vector, k->has_error_code, k->error_code, k->has_cr2, k->cr2);
 
     if (!e)
         return;
@@ -303,8 +317,9 @@ static void use_known(const struct snapshot *snap, struct diag_report *r)
             e->walk = w;
             diag_cause_of_walk(r, &w, false, &e->why, &e->why2);
             if (w.error_code != k->error_code)
-                diag_note(r, "the walk of CR2 0x%llx now gives error code 0x%x, the source "
-                             "reported 0x%x (TCG reports RSVD faults without P, spec/host.md)",
+                diag_note(r,
+                          "the walk of CR2 0x%llx now gives error code 0x%x, the source "
+                          "reported 0x%x (TCG reports RSVD faults without P, spec/host.md)",
                           (unsigned long long)k->cr2, w.error_code, k->error_code);
         } else {
             diag_note(r, "CR2 0x%llx translates fine now: the tables changed after the fault",
@@ -366,14 +381,20 @@ int diag_explain(const struct snapshot *snap, struct diag_report **out)
     snprintf(r->source, sizeof(r->source), "%s", snap->source);
     snapshot_pt_ctx(snap, &r->ctx);
     r->mode = x86_cpu_mode_of(&r->s);
-    r->rip_linear = x86_mode_is_64(r->mode)
-                        ? r->s.rip
-                        : (r->s.seg[X86_SEG_CS].base + r->s.rip) & 0xffffffffull;
+    r->rip_linear =
+        x86_mode_is_64(r->mode) ? r->s.rip : (r->s.seg[X86_SEG_CS].base + r->s.rip) & 0xffffffffull;
     if (snap->have & SNAP_HAVE_CPL)
         r->cpl = snap->cpl;
     else
         r->cpl = (r->s.cr0 & X86_CR0_PE) ? r->s.seg[X86_SEG_CS].selector & 3 : 0;
-    snprintf(r->where, sizeof(r->where), "0x%llx", (unsigned long long)r->s.rip);
+    {
+        char sym[96] = "";
+
+        if (snap->syms)
+            symtab_format(snap->syms, r->rip_linear, sym, sizeof(sym));
+        snprintf(r->where, sizeof(r->where), "0x%llx%s%s%s", (unsigned long long)r->s.rip,
+                 sym[0] ? " <" : "", sym, sym[0] ? ">" : "");
+    }
 
     if (snap->have & SNAP_HAVE_MEM) {
         r->fetched = true;

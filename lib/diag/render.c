@@ -12,15 +12,24 @@
 static const char *event_text(enum snap_event ev)
 {
     switch (ev) {
-    case SNAP_EV_NONE: return "stopped (reason unknown)";
-    case SNAP_EV_TRIPLE_FAULT: return "triple fault (KVM_EXIT_SHUTDOWN)";
-    case SNAP_EV_INTERNAL_ERROR: return "KVM internal error";
-    case SNAP_EV_FAIL_ENTRY: return "VM entry failed (KVM_EXIT_FAIL_ENTRY)";
-    case SNAP_EV_HALT: return "halted";
-    case SNAP_EV_DEBUG_EXIT: return "exited through the debug-exit port";
-    case SNAP_EV_UNHANDLED_IO: return "unhandled I/O";
-    case SNAP_EV_TIMEOUT: return "timed out";
-    case SNAP_EV_EXCEPTION: return "exception";
+    case SNAP_EV_NONE:
+        return "stopped (reason unknown)";
+    case SNAP_EV_TRIPLE_FAULT:
+        return "triple fault (KVM_EXIT_SHUTDOWN)";
+    case SNAP_EV_INTERNAL_ERROR:
+        return "KVM internal error";
+    case SNAP_EV_FAIL_ENTRY:
+        return "VM entry failed (KVM_EXIT_FAIL_ENTRY)";
+    case SNAP_EV_HALT:
+        return "halted";
+    case SNAP_EV_DEBUG_EXIT:
+        return "exited through the debug-exit port";
+    case SNAP_EV_UNHANDLED_IO:
+        return "unhandled I/O";
+    case SNAP_EV_TIMEOUT:
+        return "timed out";
+    case SNAP_EV_EXCEPTION:
+        return "exception";
     }
     return "?";
 }
@@ -28,15 +37,24 @@ static const char *event_text(enum snap_event ev)
 static const char *event_id(enum snap_event ev)
 {
     switch (ev) {
-    case SNAP_EV_NONE: return "unknown";
-    case SNAP_EV_TRIPLE_FAULT: return "triple-fault";
-    case SNAP_EV_INTERNAL_ERROR: return "internal-error";
-    case SNAP_EV_FAIL_ENTRY: return "fail-entry";
-    case SNAP_EV_HALT: return "halt";
-    case SNAP_EV_DEBUG_EXIT: return "debug-exit";
-    case SNAP_EV_UNHANDLED_IO: return "unhandled-io";
-    case SNAP_EV_TIMEOUT: return "timeout";
-    case SNAP_EV_EXCEPTION: return "exception";
+    case SNAP_EV_NONE:
+        return "unknown";
+    case SNAP_EV_TRIPLE_FAULT:
+        return "triple-fault";
+    case SNAP_EV_INTERNAL_ERROR:
+        return "internal-error";
+    case SNAP_EV_FAIL_ENTRY:
+        return "fail-entry";
+    case SNAP_EV_HALT:
+        return "halt";
+    case SNAP_EV_DEBUG_EXIT:
+        return "debug-exit";
+    case SNAP_EV_UNHANDLED_IO:
+        return "unhandled-io";
+    case SNAP_EV_TIMEOUT:
+        return "timeout";
+    case SNAP_EV_EXCEPTION:
+        return "exception";
     }
     return "?";
 }
@@ -52,20 +70,27 @@ static const char *level_name(enum pt_mode mode, int level)
     return n64[level];
 }
 
+/* Verdict names as `kvmscope walk --json` prints them. */
 static const char *verdict_id(enum pt_verdict v)
 {
     switch (v) {
-    case PT_OK: return "ok";
-    case PT_NOT_PRESENT: return "not-present";
-    case PT_RESERVED: return "reserved";
-    case PT_UNBACKED: return "unbacked";
+    case PT_OK:
+        return "ok";
+    case PT_RESERVED:
+        return "reserved";
+    case PT_NOT_PRESENT:
+    case PT_UNBACKED:
+        break; /* "unbacked":true tells them apart */
     }
-    return "?";
+    return "not_present";
 }
 
 static void access_text(uint32_t access, char *buf, size_t len)
 {
-    snprintf(buf, len, "%s, %s%s", (access & PFERR_F) ? "fetch" : (access & PFERR_W) ? "write" : "read",
+    snprintf(buf, len, "%s, %s%s",
+             (access & PFERR_F)   ? "fetch"
+             : (access & PFERR_W) ? "write"
+                                  : "read",
              (access & PFERR_U) ? "user" : "supervisor",
              (access & PT_ACCESS_IMPLICIT) ? ", implicit" : "");
 }
@@ -141,8 +166,8 @@ void diag_render_text(const struct diag_report *r, struct strbuf *sb)
                 sb_printf(sb, " %02x", r->insn.bytes[i]);
             sb_printf(sb, "   %s\n", r->insn.intel);
         } else if (r->fetch.fault) {
-            sb_printf(sb, "  instruction: cannot be fetched (the fetch walk of 0x%" PRIx64
-                          " faults)\n",
+            sb_printf(sb,
+                      "  instruction: cannot be fetched (the fetch walk of 0x%" PRIx64 " faults)\n",
                       r->fetch.walk.gva);
         } else if (r->fetch.unbacked) {
             sb_printf(sb, "  instruction: RIP maps to GPA 0x%" PRIx64 ", outside guest RAM\n",
@@ -155,6 +180,8 @@ void diag_render_text(const struct diag_report *r, struct strbuf *sb)
         if (r->event == SNAP_EV_HALT || r->event == SNAP_EV_DEBUG_EXIT ||
             r->event == SNAP_EV_TIMEOUT || r->event == SNAP_EV_UNHANDLED_IO)
             sb_printf(sb, "Nothing to explain: the guest was not stopped by a fault.\n");
+        else if (!r->fetched)
+            sb_printf(sb, "No cause can be shown without guest memory (see the notes).\n");
         else
             sb_printf(sb, "No cause found.\n");
     }
@@ -162,7 +189,8 @@ void diag_render_text(const struct diag_report *r, struct strbuf *sb)
         sb_printf(sb, "\nWhat happened%s:\n",
                   r->event == SNAP_EV_INTERNAL_ERROR
                       ? " (KVM stopped before injecting; this is what delivery would do)"
-                      : r->chain_inferred ? " (replayed from the state at RIP)" : "");
+                  : r->chain_inferred ? " (replayed from the state at RIP)"
+                                      : "");
         for (unsigned i = 0; i < r->n_exc; i++) {
             const struct diag_exc *e = &r->exc[i];
 
@@ -203,6 +231,7 @@ static void json_hex(struct strbuf *sb, const char *key, uint64_t v, bool comma)
     sb_printf(sb, "\"%s\":\"0x%" PRIx64 "\"%s", key, v, comma ? "," : "");
 }
 
+/* The schema of `kvmscope walk --json` (cli/cmd_walk.c), plus "implicit". */
 static void json_walk(const struct diag_report *r, struct strbuf *sb)
 {
     const struct pt_walk *w = &r->walk;
@@ -210,11 +239,13 @@ static void json_walk(const struct diag_report *r, struct strbuf *sb)
     const struct pt_level *flv = diag_fault_lv(w);
 
     sb_puts(sb, "{");
-    json_hex(sb, "address", w->gva, true);
-    pt_pferr_str(w->access & 0xffff, flags, sizeof(flags));
-    sb_puts(sb, "\"access\":");
-    sb_json_str(sb, flags);
-    sb_printf(sb, ",\"implicit\":%s,\"mode\":", (w->access & PT_ACCESS_IMPLICIT) ? "true" : "false");
+    json_hex(sb, "address", w->gva, false);
+    sb_printf(sb, ",\"access\":\"%s\",\"user\":%s,\"implicit\":%s,\"mode\":",
+              (w->access & PFERR_F)   ? "x"
+              : (w->access & PFERR_W) ? "w"
+                                      : "r",
+              (w->access & PFERR_U) ? "true" : "false",
+              (w->access & PT_ACCESS_IMPLICIT) ? "true" : "false");
     sb_json_str(sb, pt_mode_name(w->mode));
     sb_puts(sb, ",\"levels\":[");
     for (unsigned i = 0; i < w->nlevels; i++) {
@@ -222,13 +253,20 @@ static void json_walk(const struct diag_report *r, struct strbuf *sb)
 
         sb_printf(sb, "%s{\"level\":%d,\"index\":%u,", i ? "," : "", lv->level, lv->index);
         json_hex(sb, "entry_gpa", lv->entry_gpa, true);
-        json_hex(sb, "entry", lv->entry, true);
-        sb_printf(sb, "\"verdict\":\"%s\"}", verdict_id(lv->verdict));
-    }
-    sb_puts(sb, "],");
-    if (!w->fault) {
-        json_hex(sb, "gpa", w->gpa, false);
+        if (lv->verdict == PT_UNBACKED)
+            sb_puts(sb, "\"entry\":null,\"unbacked\":true,");
+        else
+            json_hex(sb, "entry", lv->entry, true);
+        sb_printf(sb, "\"verdict\":\"%s\"", verdict_id(lv->verdict));
+        if (lv->verdict == PT_RESERVED)
+            sb_printf(sb, ",\"reserved_bits\":\"0x%" PRIx64 "\"", lv->rsvd_bits);
+        if (lv->leaf)
+            sb_puts(sb, ",\"leaf\":true");
         sb_puts(sb, "}");
+    }
+    sb_puts(sb, "]");
+    if (!w->fault) {
+        sb_printf(sb, ",\"gpa\":\"0x%" PRIx64 "\"}", w->gpa);
         return;
     }
     pt_pferr_str(w->error_code, flags, sizeof(flags));
@@ -236,11 +274,16 @@ static void json_walk(const struct diag_report *r, struct strbuf *sb)
         pt_level_reason(&r->ctx, flv, reason, sizeof(reason));
     else
         pt_perm_reason(&r->ctx, w, reason, sizeof(reason));
-    sb_printf(sb, "\"fault\":{\"error_code\":%u,\"flags\":", w->error_code);
+    sb_printf(sb, ",\"fault\":{\"vector\":14,\"error_code\":%u,\"flags\":", w->error_code);
     sb_json_str(sb, flags);
-    sb_printf(sb, ",\"level\":%d,", w->fault_level);
-    json_hex(sb, "reserved_bits", flv ? flv->rsvd_bits : 0, true);
-    sb_puts(sb, "\"reason\":");
+    sb_printf(sb, ",\"level\":%d", w->fault_level);
+    if (flv && flv->verdict == PT_RESERVED)
+        sb_printf(sb, ",\"reserved_bits\":\"0x%" PRIx64 "\"", flv->rsvd_bits);
+    if (flv && flv->verdict == PT_UNBACKED)
+        sb_puts(sb, ",\"unbacked\":true");
+    if (!flv)
+        sb_puts(sb, ",\"permission\":true");
+    sb_puts(sb, ",\"reason\":");
     sb_json_str(sb, reason);
     sb_puts(sb, "}}");
 }

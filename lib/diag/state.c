@@ -15,11 +15,11 @@ static const struct {
     const char *name;    /* the CR4 bit */
     const char *feature; /* the QEMU CPUID feature that allows it */
 } cr4_features[] = {
-    {KS_BIT(20), "SMEP", "smep"},   {KS_BIT(21), "SMAP", "smap"},
-    {KS_BIT(22), "PKE", "pku"},     {KS_BIT(12), "LA57", "la57"},
-    {KS_BIT(11), "UMIP", "umip"},   {KS_BIT(16), "FSGSBASE", "fsgsbase"},
-    {KS_BIT(17), "PCIDE", "pcid"},  {KS_BIT(18), "OSXSAVE", "xsave"},
-    {KS_BIT(13), "VMXE", "vmx"},    {KS_BIT(7), "PGE", "pge"},
+    {KS_BIT(20), "SMEP", "smep"},  {KS_BIT(21), "SMAP", "smap"},
+    {KS_BIT(22), "PKE", "pku"},    {KS_BIT(12), "LA57", "la57"},
+    {KS_BIT(11), "UMIP", "umip"},  {KS_BIT(16), "FSGSBASE", "fsgsbase"},
+    {KS_BIT(17), "PCIDE", "pcid"}, {KS_BIT(18), "OSXSAVE", "xsave"},
+    {KS_BIT(13), "VMXE", "vmx"},   {KS_BIT(7), "PGE", "pge"},
 };
 
 static void cr_invalid(struct diag_report *r, const char *fmt, const char *detail)
@@ -41,16 +41,19 @@ static void check_control(const struct snapshot *snap, struct diag_report *r)
     if (!(snap->have & SNAP_HAVE_CRS))
         return;
     if (pg && !pe)
-        cr_invalid(r, "%s", "CR0.PG=1 with CR0.PE=0: paging without protected mode is invalid "
-                            "(MOV CR0 raises #GP, SDM Vol. 3A 2.5)");
+        cr_invalid(r, "%s",
+                   "CR0.PG=1 with CR0.PE=0: paging without protected mode is invalid "
+                   "(MOV CR0 raises #GP, SDM Vol. 3A 2.5)");
     if ((s->cr0 & KS_BIT(29)) && !(s->cr0 & KS_BIT(30)))
         cr_invalid(r, "%s", "CR0.NW=1 with CR0.CD=0 is invalid (#GP, SDM Vol. 3A 2.5)");
     if (lma && !pae)
-        cr_invalid(r, "%s", "EFER.LMA=1 with CR4.PAE=0: IA-32e mode requires PAE paging "
-                            "(SDM Vol. 3A 9.8.5)");
+        cr_invalid(r, "%s",
+                   "EFER.LMA=1 with CR4.PAE=0: IA-32e mode requires PAE paging "
+                   "(SDM Vol. 3A 9.8.5)");
     if (efer_known && lma != (lme && pg))
-        cr_invalid(r, "%s", "EFER.LMA does not equal EFER.LME && CR0.PG (KVM rejects such "
-                            "state in KVM_SET_SREGS)");
+        cr_invalid(r, "%s",
+                   "EFER.LMA does not equal EFER.LME && CR0.PG (KVM rejects such "
+                   "state in KVM_SET_SREGS)");
     if (lma && (s->cr4 & X86_CR4_PAE) == 0 && !efer_known)
         diag_note(r, "EFER was inferred; the LMA/PAE check may be wrong");
 
@@ -61,8 +64,9 @@ static void check_control(const struct snapshot *snap, struct diag_report *r)
 
         if (!(s->cr4 & cr4_features[i].bit) || !f || cpuid_has(&snap->cpuid, f))
             continue;
-        diag_note(r, "cr-unsupported: CR4.%s is set but the vCPU's CPUID lacks %s: a guest MOV "
-                     "to CR4 should #GP%s",
+        diag_note(r,
+                  "cr-unsupported: CR4.%s is set but the vCPU's CPUID lacks %s: a guest MOV "
+                  "to CR4 should #GP%s",
                   cr4_features[i].name, cr4_features[i].feature,
                   !strcmp(cr4_features[i].name, "SMEP")
                       ? " (this PVM host accepts CR4.SMEP anyway, see spec/host.md)"
@@ -99,13 +103,13 @@ static void check_segments(struct diag_report *r)
                                      used ? ", " : "", names[regs[i]], sel);
     }
     if (used)
-        diag_note(r, "bad-selector: %s lie%s beyond the GDT limit 0x%x (GDT at 0x%llx, %u "
-                     "descriptors): the cached descriptors still work, but reloading them raises "
-                     "#GP(selector)%s",
-                  list, strchr(list, ',') ? "" : "s", s->gdt.limit,
-                  (unsigned long long)s->gdt.base, (s->gdt.limit + 1) / 8,
-                  cs_bad ? "; the GDT in use is probably the boot loader's, not the kernel's"
-                         : "");
+        diag_note(r,
+                  "bad-selector: %s lie%s beyond the GDT limit 0x%x (GDT at 0x%llx, %u "
+                  "descriptors): the cached descriptors still work, but reloading them raises "
+                  "#GP(selector)%s",
+                  list, strchr(list, ',') ? "" : "s", s->gdt.limit, (unsigned long long)s->gdt.base,
+                  (s->gdt.limit + 1) / 8,
+                  cs_bad ? "; the GDT in use is probably the boot loader's, not the kernel's" : "");
     if (r->mode == X86_MODE_LONG64 && s->seg[X86_SEG_CS].db)
         diag_note(r, "gdt-descriptor: CS has L=1 and D=1, a combination reserved in IA-32e "
                      "mode (SDM Vol. 3A 5.2.1)");
@@ -120,8 +124,7 @@ void diag_check_state(const struct snapshot *snap, struct diag_report *r)
         return;
     /* SDM Vol. 3A §6.14 / Vol. 1 §3.3.7.1: RIP must be canonical in 64-bit mode. */
     if (r->mode == X86_MODE_LONG64 &&
-        !pt_is_canonical(r->s.rip, (r->s.cr4 & X86_CR4_LA57) ? PT_MODE_5LEVEL
-                                                              : PT_MODE_4LEVEL)) {
+        !pt_is_canonical(r->s.rip, (r->s.cr4 & X86_CR4_LA57) ? PT_MODE_5LEVEL : PT_MODE_4LEVEL)) {
         struct diag_exc *e;
 
         r->has_cause = true;

@@ -23,9 +23,9 @@
 /* QEMUCPUState layout (target/i386/arch_dump.c, formats.md §2.3). */
 #define QCS_MIN_SIZE 432
 #define QCS_KGS_SIZE 440
-#define QCS_SEGS 152
+#define QCS_SEGS     152
 #define QCS_SEG_SIZE 24
-#define QCS_CR 392
+#define QCS_CR       392
 
 /* NT_PRSTATUS descriptor sizes (x86-64 and i386 struct elf_prstatus). */
 #define PRSTATUS64_SIZE 336
@@ -216,9 +216,9 @@ static int note_prstatus(struct elfcore *core, unsigned idx, const uint8_t *d, u
     c->have_prstatus = true;
     if (sz == PRSTATUS64_SIZE) {
         /* struct user_regs_struct order (arch/x86/include/asm/user_64.h). */
-        static const int order[] = {X86_R15, X86_R14, X86_R13, X86_R12, X86_RBP, X86_RBX,
-                                    X86_R11, X86_R10, X86_R9,  X86_R8,  X86_RAX, X86_RCX,
-                                    X86_RDX, X86_RSI, X86_RDI};
+        static const int order[] = {X86_R15, X86_R14, X86_R13, X86_R12, X86_RBP,
+                                    X86_RBX, X86_R11, X86_R10, X86_R9,  X86_R8,
+                                    X86_RAX, X86_RCX, X86_RDX, X86_RSI, X86_RDI};
         const uint8_t *r = d + 112;
         c->pid = rd32(d + 32);
         for (size_t i = 0; i < KS_ARRAY_SIZE(order); i++)
@@ -237,8 +237,7 @@ static int note_prstatus(struct elfcore *core, unsigned idx, const uint8_t *d, u
     } else {
         /* struct user_regs_struct (i386): ebx ecx edx esi edi ebp eax ds es fs gs orig eip cs
          * eflags esp ss. */
-        static const int order[] = {X86_RBX, X86_RCX, X86_RDX, X86_RSI,
-                                    X86_RDI, X86_RBP, X86_RAX};
+        static const int order[] = {X86_RBX, X86_RCX, X86_RDX, X86_RSI, X86_RDI, X86_RBP, X86_RAX};
         const uint8_t *r = d + 72;
         c->pid = rd32(d + 24);
         for (size_t i = 0; i < KS_ARRAY_SIZE(order); i++)
@@ -275,8 +274,8 @@ static int note_qemu(struct elfcore *core, unsigned idx, const uint8_t *d, uint3
         return einval(err, "QEMU note %u has version %u (only 1 exists)", idx, version);
     /* Fields are appended without a version bump; trust (size) within the descriptor. */
     if (size < QCS_MIN_SIZE || size > sz)
-        return einval(err, "QEMU note %u declares %u bytes (needs %d..%u)", idx, size,
-                      QCS_MIN_SIZE, sz);
+        return einval(err, "QEMU note %u declares %u bytes (needs %d..%u)", idx, size, QCS_MIN_SIZE,
+                      sz);
     c = cpu_slot(core, idx);
     if (!c)
         return 0;
@@ -332,8 +331,9 @@ static int parse_notes(struct elfcore *core, const uint8_t *p, uint64_t len, uns
         if (name_pad > len - pos - 12 || desc_pad > len - pos - 12 - name_pad) {
             /* The last descriptor may lack its padding. */
             if (!(name_pad <= len - pos - 12 && descsz <= len - pos - 12 - name_pad))
-                return einval(err, "note at PT_NOTE offset %llu (namesz %u, descsz %u) "
-                                   "runs past the segment",
+                return einval(err,
+                              "note at PT_NOTE offset %llu (namesz %u, descsz %u) "
+                              "runs past the segment",
                               (unsigned long long)pos, namesz, descsz);
         }
         name = p + pos + 12;
@@ -354,17 +354,20 @@ static int not_elf(const uint8_t *b, size_t size, char err[KS_ERR_LEN])
 {
     switch (artifact_detect(b, size)) {
     case ARTIFACT_KDUMP_FLAT:
-        snprintf(err, KS_ERR_LEN, "this is a kdump-compressed dump in makedumpfile's flattened "
-                                  "format: convert it with 'makedumpfile -R out < file' and open "
-                                  "it with crash, or re-dump without -z/-l/-s");
+        snprintf(err, KS_ERR_LEN,
+                 "this is a kdump-compressed dump in makedumpfile's flattened "
+                 "format: convert it with 'makedumpfile -R out < file' and open "
+                 "it with crash, or re-dump without -z/-l/-s");
         return -ENOTSUP;
     case ARTIFACT_KDUMP:
-        snprintf(err, KS_ERR_LEN, "this is a kdump-compressed dump: open it with crash, or "
-                                  "re-dump with plain 'dump-guest-memory FILE' (ELF)");
+        snprintf(err, KS_ERR_LEN,
+                 "this is a kdump-compressed dump: open it with crash, or "
+                 "re-dump with plain 'dump-guest-memory FILE' (ELF)");
         return -ENOTSUP;
     case ARTIFACT_WIN_DMP:
-        snprintf(err, KS_ERR_LEN, "this is a Windows crash dump (dump-guest-memory -w): use "
-                                  "WinDbg, or re-dump as ELF");
+        snprintf(err, KS_ERR_LEN,
+                 "this is a Windows crash dump (dump-guest-memory -w): use "
+                 "WinDbg, or re-dump as ELF");
         return -ENOTSUP;
     default:
         return einval(err, "not an ELF file (no \\x7fELF magic)");
@@ -418,11 +421,12 @@ static int xnum(const uint8_t *b, size_t size, struct ehdr *h, char err[KS_ERR_L
     size_t shsz = h->elf64 ? sizeof(Elf64_Shdr) : sizeof(Elf32_Shdr);
 
     if (!h->shoff || h->shentsize != shsz || !in_file(h->shoff, shsz, size))
-        return einval(err, "e_phnum is PN_XNUM but section 0 (e_shoff %#llx) is missing or "
-                           "outside the file",
+        return einval(err,
+                      "e_phnum is PN_XNUM but section 0 (e_shoff %#llx) is missing or "
+                      "outside the file",
                       (unsigned long long)h->shoff);
-    h->phnum = rd32(b + h->shoff + (h->elf64 ? offsetof(Elf64_Shdr, sh_info)
-                                             : offsetof(Elf32_Shdr, sh_info)));
+    h->phnum = rd32(b + h->shoff +
+                    (h->elf64 ? offsetof(Elf64_Shdr, sh_info) : offsetof(Elf32_Shdr, sh_info)));
     return 0;
 }
 
@@ -444,9 +448,9 @@ int elfcore_parse(const void *buf, size_t size, struct elfcore *core, char err[K
     if (rc)
         return rc;
     if (h.type != ET_CORE)
-        return einval(err, "ELF type %u is not ET_CORE: this is %s, not a dump-guest-memory core",
-                      h.type, h.type == ET_EXEC ? "an executable (a kernel? use it for symbols)"
-                                                : "not a core");
+        return einval(
+            err, "ELF type %u is not ET_CORE: this is %s, not a dump-guest-memory core", h.type,
+            h.type == ET_EXEC ? "an executable (a kernel? use it for symbols)" : "not a core");
     if (h.machine != EM_X86_64 && h.machine != EM_386)
         return einval(err, "e_machine %u is not x86 (EM_X86_64 62 or EM_386 3)", h.machine);
     core->elf64 = h.elf64;
@@ -481,8 +485,9 @@ int elfcore_parse(const void *buf, size_t size, struct elfcore *core, char err[K
         }
         if (type == PT_NOTE) {
             if (!in_file(off, filesz, size)) {
-                rc = einval(err, "PT_NOTE (program header %u) at offset %#llx size %#llx lies "
-                                 "beyond the end of the %zu-byte file: truncated core?",
+                rc = einval(err,
+                            "PT_NOTE (program header %u) at offset %#llx size %#llx lies "
+                            "beyond the end of the %zu-byte file: truncated core?",
                             i, (unsigned long long)off, (unsigned long long)filesz, size);
                 goto out;
             }
@@ -497,8 +502,9 @@ int elfcore_parse(const void *buf, size_t size, struct elfcore *core, char err[K
                 goto out;
             }
             if (!in_file(off, filesz, size)) {
-                rc = einval(err, "PT_LOAD %u (GPA %#llx, %#llx bytes at file offset %#llx) lies "
-                                 "beyond the end of the %zu-byte file: truncated core?",
+                rc = einval(err,
+                            "PT_LOAD %u (GPA %#llx, %#llx bytes at file offset %#llx) lies "
+                            "beyond the end of the %zu-byte file: truncated core?",
                             i, (unsigned long long)paddr, (unsigned long long)filesz,
                             (unsigned long long)off, size);
                 goto out;
@@ -566,8 +572,8 @@ int elfcore_snapshot(const struct elfcore *core, unsigned cpu, struct snapshot *
     snprintf(snap->source, sizeof(snap->source), "dump-guest-memory core (CPU %u)", cpu);
     if (!c->have_qemu)
         return 0;
-    snap->have |= SNAP_HAVE_SREGS | SNAP_HAVE_CRS | SNAP_HAVE_CPL | SNAP_HAVE_EFER |
-                  SNAP_EFER_INFERRED;
+    snap->have |=
+        SNAP_HAVE_SREGS | SNAP_HAVE_CRS | SNAP_HAVE_CPL | SNAP_HAVE_EFER | SNAP_EFER_INFERRED;
     cs = &c->s.seg[X86_SEG_CS];
     /*
      * No EFER in the notes (§2.3). QEMU writes EM_X86_64 when CPU 0 has

@@ -135,6 +135,107 @@ static enum kt_isa isa_of_reason(const char *r)
     return KT_ISA_VMX;
 }
 
+/* Kernel names of numeric exit reasons, for raw (-R) and trace.dat records (paging.md §5.2). */
+static const char *exit_name(enum kt_isa isa, uint64_t code)
+{
+    /* VMX basic exit reasons: arch/x86/include/uapi/asm/vmx.h VMX_EXIT_REASONS (SDM Vol. 3D
+     * Appendix C). */
+    static const char *const vmx[76] = {
+        [0] = "EXCEPTION_NMI",
+        [1] = "EXTERNAL_INTERRUPT",
+        [2] = "TRIPLE_FAULT",
+        [3] = "INIT_SIGNAL",
+        [4] = "SIPI_SIGNAL",
+        [7] = "INTERRUPT_WINDOW",
+        [8] = "NMI_WINDOW",
+        [9] = "TASK_SWITCH",
+        [10] = "CPUID",
+        [12] = "HLT",
+        [13] = "INVD",
+        [14] = "INVLPG",
+        [15] = "RDPMC",
+        [16] = "RDTSC",
+        [18] = "VMCALL",
+        [19] = "VMCLEAR",
+        [20] = "VMLAUNCH",
+        [21] = "VMPTRLD",
+        [22] = "VMPTRST",
+        [23] = "VMREAD",
+        [24] = "VMRESUME",
+        [25] = "VMWRITE",
+        [26] = "VMOFF",
+        [27] = "VMON",
+        [28] = "CR_ACCESS",
+        [29] = "DR_ACCESS",
+        [30] = "IO_INSTRUCTION",
+        [31] = "MSR_READ",
+        [32] = "MSR_WRITE",
+        [33] = "INVALID_STATE",
+        [34] = "MSR_LOAD_FAIL",
+        [36] = "MWAIT_INSTRUCTION",
+        [37] = "MONITOR_TRAP_FLAG",
+        [39] = "MONITOR_INSTRUCTION",
+        [40] = "PAUSE_INSTRUCTION",
+        [41] = "MCE_DURING_VMENTRY",
+        [43] = "TPR_BELOW_THRESHOLD",
+        [44] = "APIC_ACCESS",
+        [45] = "EOI_INDUCED",
+        [46] = "GDTR_IDTR",
+        [47] = "LDTR_TR",
+        [48] = "EPT_VIOLATION",
+        [49] = "EPT_MISCONFIG",
+        [50] = "INVEPT",
+        [51] = "RDTSCP",
+        [52] = "PREEMPTION_TIMER",
+        [53] = "INVVPID",
+        [54] = "WBINVD",
+        [55] = "XSETBV",
+        [56] = "APIC_WRITE",
+        [57] = "RDRAND",
+        [58] = "INVPCID",
+        [59] = "VMFUNC",
+        [60] = "ENCLS",
+        [61] = "RDSEED",
+        [62] = "PML_FULL",
+        [63] = "XSAVES",
+        [64] = "XRSTORS",
+        [67] = "UMWAIT",
+        [68] = "TPAUSE",
+        [74] = "BUS_LOCK",
+        [75] = "NOTIFY",
+    };
+    /* SVM exit codes: arch/x86/include/uapi/asm/svm.h SVM_EXIT_REASONS (AMD APM Vol. 2 App. C). */
+    static const struct {
+        uint64_t code;
+        const char *name;
+    } svm[] = {
+        {0x00, "read_cr0"},  {0x03, "read_cr3"},
+        {0x04, "read_cr4"},  {0x10, "write_cr0"},
+        {0x13, "write_cr3"}, {0x14, "write_cr4"},
+        {0x40, "DE excp"},   {0x41, "DB excp"},
+        {0x43, "BP excp"},   {0x46, "UD excp"},
+        {0x47, "NM excp"},   {0x48, "DF excp"},
+        {0x4d, "GP excp"},   {0x4e, "PF excp"},
+        {0x52, "MC excp"},   {0x60, "interrupt"},
+        {0x61, "nmi"},       {0x62, "smi"},
+        {0x63, "init"},      {0x64, "vintr"},
+        {0x72, "cpuid"},     {0x75, "iret"},
+        {0x77, "pause"},     {0x78, "hlt"},
+        {0x79, "invlpg"},    {0x7b, "io"},
+        {0x7c, "msr"},       {0x7d, "task_switch"},
+        {0x7f, "shutdown"},  {0x81, "hypercall"},
+        {0x8b, "wbinvd"},    {0x8d, "xsetbv"},
+        {0x400, "npf"},      {0xffffffffffffffffULL, "invalid_guest_state"},
+    };
+    if (isa == KT_ISA_SVM) {
+        for (size_t i = 0; i < KS_ARRAY_SIZE(svm); i++)
+            if (svm[i].code == code)
+                return svm[i].name;
+        return NULL;
+    }
+    return code < KS_ARRAY_SIZE(vmx) ? vmx[code] : NULL;
+}
+
 static int p_exit(const char *s, const char *end, struct kt_event *ev)
 {
     struct cur c = {s, end};
@@ -148,7 +249,14 @@ static int p_exit(const char *s, const char *end, struct kt_event *ev)
         ev->u.exit.code_known = true;
         kv_num(&kv, "isa", &isa);
         ev->u.exit.isa = isa == 2 ? KT_ISA_SVM : KT_ISA_VMX;
-        snprintf(ev->u.exit.reason, sizeof(ev->u.exit.reason), "%llu", (unsigned long long)v);
+        {
+            const char *name = exit_name(ev->u.exit.isa, v);
+            if (name)
+                snprintf(ev->u.exit.reason, sizeof(ev->u.exit.reason), "%s", name);
+            else
+                snprintf(ev->u.exit.reason, sizeof(ev->u.exit.reason), "UNKNOWN (%llu)",
+                         (unsigned long long)v);
+        }
         if (!kv_num(&kv, "guest_rip", &ev->u.exit.rip))
             return -1;
         kv_num(&kv, "info1", &ev->u.exit.info1);
@@ -195,8 +303,8 @@ static int p_exit(const char *s, const char *end, struct kt_event *ev)
             return 0;
         }
     }
-    if (!cur_lit(&c, " info1 ") || !cur_0xhex(&c, &ev->u.exit.info1) ||
-        !cur_lit(&c, " info2 ") || !cur_0xhex(&c, &ev->u.exit.info2))
+    if (!cur_lit(&c, " info1 ") || !cur_0xhex(&c, &ev->u.exit.info1) || !cur_lit(&c, " info2 ") ||
+        !cur_0xhex(&c, &ev->u.exit.info2))
         return -1;
     if (cur_lit(&c, " intr_info ")) {
         if (!cur_0xhex(&c, &v) || !cur_lit(&c, " error_code "))
@@ -329,10 +437,10 @@ static int p_uexit(const char *s, const char *end, struct kt_event *ev)
 static int p_inj(const char *s, const char *end, struct kt_event *ev)
 {
     static const char *const names[32] = {
-        [0] = "#DE",  [1] = "#DB",  [3] = "#BP",  [4] = "#OF",  [5] = "#BR",  [6] = "#UD",
-        [7] = "#NM",  [8] = "#DF",  [10] = "#TS", [11] = "#NP", [12] = "#SS", [13] = "#GP",
-        [14] = "#PF", [16] = "#MF", [17] = "#AC", [18] = "#MC", [19] = "#XM", [20] = "#VE",
-        [21] = "#CP",
+        [0] = "#DE",  [1] = "#DB",  [3] = "#BP",  [4] = "#OF",  [5] = "#BR",
+        [6] = "#UD",  [7] = "#NM",  [8] = "#DF",  [10] = "#TS", [11] = "#NP",
+        [12] = "#SS", [13] = "#GP", [14] = "#PF", [16] = "#MF", [17] = "#AC",
+        [18] = "#MC", [19] = "#XM", [20] = "#VE", [21] = "#CP",
     };
     struct cur c = {s, end};
     uint64_t v;
@@ -430,8 +538,7 @@ static int p_mmio(const char *s, const char *end, struct kt_event *ev)
     else
         return -1;
     if (!cur_lit(&c, " len ") || !cur_dec(&c, &len) || len > 64 || !cur_lit(&c, " gpa ") ||
-        !cur_0xhex(&c, &ev->u.mmio.gpa) || !cur_lit(&c, " val ") ||
-        !cur_0xhex(&c, &ev->u.mmio.val))
+        !cur_0xhex(&c, &ev->u.mmio.gpa) || !cur_lit(&c, " val ") || !cur_0xhex(&c, &ev->u.mmio.val))
         return -1;
     ev->u.mmio.len = (unsigned)len;
     return 0;
@@ -475,8 +582,8 @@ static int p_element(const char *s, const char *end, struct kt_event *ev)
         ev->u.element.level = (unsigned)v;
         return 0;
     }
-    if (!cur_lit(&c, "pte ") || !cur_hex(&c, &ev->u.element.pte, NULL) ||
-        !cur_lit(&c, " level ") || !cur_dec(&c, &v) || v < 1 || v > 5)
+    if (!cur_lit(&c, "pte ") || !cur_hex(&c, &ev->u.element.pte, NULL) || !cur_lit(&c, " level ") ||
+        !cur_dec(&c, &v) || v < 1 || v > 5)
         return -1;
     ev->u.element.level = (unsigned)v;
     cur_spaces(&c);
@@ -520,7 +627,8 @@ static const struct {
     {"kvm_emulate_insn", KT_EMULATE, p_emulate, "CSBASE:RIP:BYTES"},
     {"kvm_userspace_exit", KT_USERSPACE_EXIT, p_uexit, "reason NAME (N)"},
     {"kvm_inj_exception", KT_INJ_EXCEPTION, p_inj, "#XX[ (0xCODE)]"},
-    {"kvm_page_fault", KT_PAGE_FAULT, p_page_fault, "[vcpu N rip 0x...] address ... error_code ..."},
+    {"kvm_page_fault", KT_PAGE_FAULT, p_page_fault,
+     "[vcpu N rip 0x...] address ... error_code ..."},
     {"kvm_pio", KT_PIO, p_pio, "pio_read|pio_write at 0xPORT size N count N val 0x..."},
     {"kvm_mmio", KT_MMIO, p_mmio, "mmio read|write len N gpa 0x... val 0x..."},
     {"kvm_fast_mmio", KT_FAST_MMIO, p_fast_mmio, "fast mmio at gpa 0x..."},
@@ -711,8 +819,8 @@ int kt_parse_line(const char *line, size_t len, unsigned lineno, struct kt_event
             continue;
         ev->type = events[i].type;
         if (events[i].parse(payload, end, ev))
-            return bad(err, lineno, "%s: cannot parse '%.60s' (expected '%s')", ev->name,
-                       payload, events[i].want);
+            return bad(err, lineno, "%s: cannot parse '%.*s' (expected '%s')", ev->name,
+                       (int)(end - payload < 60 ? end - payload : 60), payload, events[i].want);
         break;
     }
     return 1;
@@ -792,19 +900,45 @@ int kt_parse_text(const char *text, size_t len, struct kt_trace *t, char err[KS_
 const char *kt_kvm_exit_name(int reason)
 {
     static const char *const names[] = {
-        "KVM_EXIT_UNKNOWN",      "KVM_EXIT_EXCEPTION",       "KVM_EXIT_IO",
-        "KVM_EXIT_HYPERCALL",    "KVM_EXIT_DEBUG",           "KVM_EXIT_HLT",
-        "KVM_EXIT_MMIO",         "KVM_EXIT_IRQ_WINDOW_OPEN", "KVM_EXIT_SHUTDOWN",
-        "KVM_EXIT_FAIL_ENTRY",   "KVM_EXIT_INTR",            "KVM_EXIT_SET_TPR",
-        "KVM_EXIT_TPR_ACCESS",   "KVM_EXIT_S390_SIEIC",      "KVM_EXIT_S390_RESET",
-        "KVM_EXIT_DCR",          "KVM_EXIT_NMI",             "KVM_EXIT_INTERNAL_ERROR",
-        "KVM_EXIT_OSI",          "KVM_EXIT_PAPR_HCALL",      "KVM_EXIT_S390_UCONTROL",
-        "KVM_EXIT_WATCHDOG",     "KVM_EXIT_S390_TSCH",       "KVM_EXIT_EPR",
-        "KVM_EXIT_SYSTEM_EVENT", "KVM_EXIT_S390_STSI",       "KVM_EXIT_IOAPIC_EOI",
-        "KVM_EXIT_HYPERV",       "KVM_EXIT_ARM_NISV",        "KVM_EXIT_X86_RDMSR",
-        "KVM_EXIT_X86_WRMSR",    "KVM_EXIT_DIRTY_RING_FULL", "KVM_EXIT_AP_RESET_HOLD",
-        "KVM_EXIT_X86_BUS_LOCK", "KVM_EXIT_XEN",             "KVM_EXIT_RISCV_SBI",
-        "KVM_EXIT_RISCV_CSR",    "KVM_EXIT_NOTIFY",          "KVM_EXIT_LOONGARCH_IOCSR",
+        "KVM_EXIT_UNKNOWN",
+        "KVM_EXIT_EXCEPTION",
+        "KVM_EXIT_IO",
+        "KVM_EXIT_HYPERCALL",
+        "KVM_EXIT_DEBUG",
+        "KVM_EXIT_HLT",
+        "KVM_EXIT_MMIO",
+        "KVM_EXIT_IRQ_WINDOW_OPEN",
+        "KVM_EXIT_SHUTDOWN",
+        "KVM_EXIT_FAIL_ENTRY",
+        "KVM_EXIT_INTR",
+        "KVM_EXIT_SET_TPR",
+        "KVM_EXIT_TPR_ACCESS",
+        "KVM_EXIT_S390_SIEIC",
+        "KVM_EXIT_S390_RESET",
+        "KVM_EXIT_DCR",
+        "KVM_EXIT_NMI",
+        "KVM_EXIT_INTERNAL_ERROR",
+        "KVM_EXIT_OSI",
+        "KVM_EXIT_PAPR_HCALL",
+        "KVM_EXIT_S390_UCONTROL",
+        "KVM_EXIT_WATCHDOG",
+        "KVM_EXIT_S390_TSCH",
+        "KVM_EXIT_EPR",
+        "KVM_EXIT_SYSTEM_EVENT",
+        "KVM_EXIT_S390_STSI",
+        "KVM_EXIT_IOAPIC_EOI",
+        "KVM_EXIT_HYPERV",
+        "KVM_EXIT_ARM_NISV",
+        "KVM_EXIT_X86_RDMSR",
+        "KVM_EXIT_X86_WRMSR",
+        "KVM_EXIT_DIRTY_RING_FULL",
+        "KVM_EXIT_AP_RESET_HOLD",
+        "KVM_EXIT_X86_BUS_LOCK",
+        "KVM_EXIT_XEN",
+        "KVM_EXIT_RISCV_SBI",
+        "KVM_EXIT_RISCV_CSR",
+        "KVM_EXIT_NOTIFY",
+        "KVM_EXIT_LOONGARCH_IOCSR",
         "KVM_EXIT_MEMORY_FAULT",
     };
     return reason >= 0 && (size_t)reason < KS_ARRAY_SIZE(names) ? names[reason] : NULL;

@@ -45,8 +45,8 @@ static int on_record(struct tracecmd_input *h, struct tep_record *rec, int cpu, 
     trace_seq_reset(&d->seq);
     tep_print_event(tep, &d->seq, rec, "%s", TEP_PRINT_INFO);
     trace_seq_terminate(&d->seq);
-    n = snprintf(line, sizeof(line), "%s-%d [%03d] %llu.%09llu: %s: %s", comm ? comm : "<...>",
-                 pid, cpu, (unsigned long long)(rec->ts / 1000000000ULL),
+    n = snprintf(line, sizeof(line), "%s-%d [%03d] %llu.%09llu: %s: %s", comm ? comm : "<...>", pid,
+                 cpu, (unsigned long long)(rec->ts / 1000000000ULL),
                  (unsigned long long)(rec->ts % 1000000000ULL), e->name,
                  d->seq.buffer ? d->seq.buffer : "");
     if (n < 0 || (size_t)n >= sizeof(line))

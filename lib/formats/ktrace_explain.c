@@ -39,22 +39,32 @@ static enum pt_mode mode_of_walk(const struct kt_walk *w)
     if (!w->nlevels)
         return PT_MODE_NONE;
     switch (w->level[0]) {
-    case 5: return PT_MODE_5LEVEL;
-    case 4: return PT_MODE_4LEVEL;
-    case 3: return PT_MODE_PAE; /* the PDPTE register is traced as level 3 (paging.md §5.1) */
-    case 2: return PT_MODE_32;
-    default: return PT_MODE_NONE;
+    case 5:
+        return PT_MODE_5LEVEL;
+    case 4:
+        return PT_MODE_4LEVEL;
+    case 3:
+        return PT_MODE_PAE; /* the PDPTE register is traced as level 3 (paging.md §5.1) */
+    case 2:
+        return PT_MODE_32;
+    default:
+        return PT_MODE_NONE;
     }
 }
 
 static const char *mode_text(enum pt_mode m)
 {
     switch (m) {
-    case PT_MODE_5LEVEL: return "5-level";
-    case PT_MODE_4LEVEL: return "4-level";
-    case PT_MODE_PAE: return "PAE";
-    case PT_MODE_32: return "32-bit";
-    default: return "unknown";
+    case PT_MODE_5LEVEL:
+        return "5-level";
+    case PT_MODE_4LEVEL:
+        return "4-level";
+    case PT_MODE_PAE:
+        return "PAE";
+    case PT_MODE_32:
+        return "32-bit";
+    default:
+        return "unknown";
     }
 }
 
@@ -186,10 +196,14 @@ static const char *verdict_kind(const struct pt_walk *r)
     if (!lv)
         return "unknown";
     switch (lv->verdict) {
-    case PT_RESERVED: return "reserved bit";
-    case PT_NOT_PRESENT: return "not present";
-    case PT_UNBACKED: return "unbacked table";
-    case PT_OK: return r->perm_why ? "permission" : "unknown";
+    case PT_RESERVED:
+        return "reserved bit";
+    case PT_NOT_PRESENT:
+        return "not present";
+    case PT_UNBACKED:
+        return "unbacked table";
+    case PT_OK:
+        return r->perm_why ? "permission" : "unknown";
     }
     return "unknown";
 }
@@ -233,7 +247,8 @@ static void explain_walk(const struct kt_walk *w, size_t widx, const struct kt_a
         for (unsigned gi = 0; gi < ngb && !x->reproduced; gi++)
             for (unsigned ni = 0; ni < nnx && !x->reproduced; ni++) {
                 g = (struct guess){ms[mi], gbs[gi], nxes[ni], 0};
-                /* F in the code needs NXE or SMEP (paging.md §3.4): with NXE known 0, it was SMEP. */
+                /* F in the code needs NXE or SMEP (paging.md §3.4): with NXE known 0, it was SMEP.
+                 */
                 if ((w->error_code & PFERR_F) && !g.nxe)
                     g.smep = 1;
                 conflict = replay(w, m, &g, as->amd, s, &c, &r);
@@ -267,8 +282,8 @@ static void explain_walk(const struct kt_walk *w, size_t widx, const struct kt_a
         const struct pt_level *lv = &r.lv[i];
         char why[180];
         pt_level_reason(&c, lv, why, sizeof(why));
-        snprintf(x->level_text[i], sizeof(x->level_text[i]), "level %d entry %#llx: %s",
-                 lv->level, (unsigned long long)lv->entry, why);
+        snprintf(x->level_text[i], sizeof(x->level_text[i]), "level %d entry %#llx: %s", lv->level,
+                 (unsigned long long)lv->entry, why);
         if (lv->verdict == PT_RESERVED)
             x->rsvd_bits = lv->rsvd_bits;
     }
@@ -289,11 +304,13 @@ static void explain_walk(const struct kt_walk *w, size_t widx, const struct kt_a
              mode_text(m), g.maxphyaddr, as->maxphyaddr ? "" : " (assumed)",
              g.gbpages ? "on" : "off",
              as->gbpages >= 0 ? ""
-             : g.gbpages     ? " (assumed)"
-                             : " in KVM (inferred: the walk faults this way only without them, "
-                               "paging.md §2.6)",
-             g.nxe, nxe_given ? "" : nxe_known >= 0 ? " (inferred: F absent from the error code)"
-                                                    : " (assumed)",
+             : g.gbpages      ? " (assumed)"
+                              : " in KVM (inferred: only then does the walk fault this way; see "
+                                "docs/trace.md, 'Why GBPAGES')",
+             g.nxe,
+             nxe_given        ? ""
+             : nxe_known >= 0 ? " (inferred: F absent from the error code)"
+                              : " (assumed)",
              g.smep ? "; CR4.SMEP=1 (F in the error code without NXE)" : "");
     if (!x->reproduced) {
         size_t n = strlen(x->assumed);
@@ -301,6 +318,29 @@ static void explain_walk(const struct kt_walk *w, size_t widx, const struct kt_a
                  "; NOT reproduced: no assumption gives error code %#x", w->error_code);
     }
     free(s);
+}
+
+/*
+ * The GPA a successful traced walk translated to, by replaying it with the
+ * most permissive assumptions (the walk did not fault, so none can matter
+ * for the frame address). Returns false when the entries do not replay.
+ */
+static bool walk_gpa(const struct kt_walk *w, bool amd, uint64_t *gpa)
+{
+    struct guess g = {52, 1, 1, 0};
+    struct scratch *s = malloc(sizeof(*s));
+    struct pt_ctx c;
+    struct pt_walk r;
+    bool ok;
+
+    if (!s)
+        return false;
+    ok = mode_of_walk(w) != PT_MODE_NONE && !replay(w, mode_of_walk(w), &g, amd, s, &c, &r) &&
+         !r.fault;
+    if (ok)
+        *gpa = r.gpa;
+    free(s);
+    return ok;
 }
 
 /* ---------------------------------------------------------------------------------------------
@@ -468,8 +508,7 @@ int kt_analyze(struct kt_trace *t, const struct kt_assume *as_in, struct kt_anal
             /* Same linear RIP as a fetch walk that just failed: the decoder got no bytes. */
             if (fetch_failed_recent && a->nwalks) {
                 const struct kt_walk *fw = &a->walks[last_failed_fetch];
-                if (fw->addr == e->u.emul.csbase + e->u.emul.rip ||
-                    fw->addr == e->u.emul.rip)
+                if (fw->addr == e->u.emul.csbase + e->u.emul.rip || fw->addr == e->u.emul.rip)
                     e->u.emul.bytes_unreliable = true;
             }
             if (e->u.emul.bytes_unreliable && e->u.emul.len)
@@ -478,6 +517,21 @@ int kt_analyze(struct kt_trace *t, const struct kt_assume *as_in, struct kt_anal
                 if (!a->emul_failures)
                     a->first_emul_failure = i;
                 a->emul_failures++;
+                /*
+                 * The kernel format prints exactly the bytes decoded. None after a fetch
+                 * walk that translated: reading the GPA failed, so it is not RAM (no
+                 * memslot, or MMIO), and KVM cannot emulate from there.
+                 */
+                if (!e->u.emul.len && !e->u.emul.plugin_form && a->nwalks) {
+                    const struct kt_walk *lw = &a->walks[a->nwalks - 1];
+                    uint64_t gpa;
+                    if (!lw->failed && (lw->access & PFERR_F) &&
+                        lw->addr == e->u.emul.csbase + e->u.emul.rip &&
+                        walk_gpa(lw, as.amd, &gpa)) {
+                        a->emul_fetch_not_ram = true;
+                        a->emul_fetch_gpa = gpa;
+                    }
+                }
             } else if (!e->u.emul.bytes_unreliable) {
                 progress = true;
             }
@@ -547,10 +601,16 @@ int kt_analyze(struct kt_trace *t, const struct kt_assume *as_in, struct kt_anal
         if (a->shutdown)
             snprintf(a->summary, sizeof(a->summary), "triple fault (KVM_EXIT_SHUTDOWN)%s%s%s",
                      a->nchain ? ": " : "", chain, a->nchain ? " -> shutdown" : "");
-        else if (a->internal_error)
+        else if (a->internal_error && a->emul_fetch_not_ram)
             snprintf(a->summary, sizeof(a->summary),
-                     "KVM_EXIT_INTERNAL_ERROR%s%s", a->emul_failures ? " after an emulation "
-                                                                       "failure" : "",
+                     "KVM_EXIT_INTERNAL_ERROR after an emulation failure: the instruction is at "
+                     "GPA %#llx, which is not RAM",
+                     (unsigned long long)a->emul_fetch_gpa);
+        else if (a->internal_error)
+            snprintf(a->summary, sizeof(a->summary), "KVM_EXIT_INTERNAL_ERROR%s%s",
+                     a->emul_failures ? " after an emulation "
+                                        "failure"
+                                      : "",
                      a->nwalks_failed ? " (a guest page walk failed first)" : "");
         else if (a->nchain)
             snprintf(a->summary, sizeof(a->summary), "exceptions injected: %s", chain);

@@ -21,8 +21,10 @@ static void access_str(uint32_t access, char *buf, size_t len)
     if (!(access & (PFERR_W | PFERR_U | PFERR_F)))
         snprintf(buf, len, "supervisor read%s%s", fl[0] ? ", " : "", fl);
     else
-        snprintf(buf, len, "%s%s%s", (access & PFERR_F) ? "fetch" : (access & PFERR_W) ? "write"
-                                                                                          : "read",
+        snprintf(buf, len, "%s%s%s",
+                 (access & PFERR_F)   ? "fetch"
+                 : (access & PFERR_W) ? "write"
+                                      : "read",
                  (access & PFERR_U) ? " (user)" : " (supervisor)", "");
 }
 
@@ -40,8 +42,7 @@ void kt_render_text(const struct kt_trace *t, const struct kt_analysis *a, struc
     char fl[48], acc[64], bytes[64];
 
     sb_printf(sb, "KVM trace: %u events (%u not interpreted), %u exits%s\n", a->total_events,
-              t->other_events, a->total_exits,
-              t->source == KT_SRC_DAT ? ", from trace.dat" : "");
+              t->other_events, a->total_exits, t->source == KT_SRC_DAT ? ", from trace.dat" : "");
     if (t->dropped_events)
         sb_printf(sb, "WARNING: %llu events were dropped by the ring buffer; gaps are possible\n",
                   (unsigned long long)t->dropped_events);
@@ -82,15 +83,21 @@ void kt_render_text(const struct kt_trace *t, const struct kt_analysis *a, struc
                       e->u.emul.bytes_unreliable && e->u.emul.len
                           ? " (NOT evidence: the fetch walk for this RIP failed, so the decoder "
                             "read 0 bytes; trace-cmd's kvm plugin prints stale bytes from the "
-                            "previous event, paging.md §5.4)"
+                            "previous event; docs/trace.md)"
                       : e->u.emul.bytes_unreliable ? " (the instruction fetch walk failed)"
                                                    : "");
         }
+        if (a->emul_fetch_not_ram)
+            sb_printf(sb,
+                      "  note: the instruction fetch walk succeeded (GPA %#llx) but the decoder "
+                      "read no bytes: that GPA has no RAM behind it (no memslot, or MMIO), so "
+                      "KVM cannot fetch the instruction\n",
+                      (unsigned long long)a->emul_fetch_gpa);
         if (a->internal_error && a->nwalks_failed && a->emul_failures)
             sb_printf(sb, "  note: an emulation FAIL right after a failed fetch walk, ending in "
                           "KVM_EXIT_INTERNAL_ERROR, is KVM's SKIP emulation path (nested VMX "
                           "EPT_MISCONFIG fast MMIO, or SVM without next_rip); ordinary "
-                          "emulation would have injected the #PF (paging.md §5.6)\n");
+                          "emulation would have injected the #PF (docs/trace.md)\n");
     }
 
     if (a->nchain) {
@@ -108,8 +115,9 @@ void kt_render_text(const struct kt_trace *t, const struct kt_analysis *a, struc
             }
             if (x->fault_addr)
                 sb_printf(sb, " for address %#llx", (unsigned long long)x->fault_addr);
-            sb_printf(sb, x->inferred ? " (not traced: KVM escalated, inferred from the IDT read)"
-                                      : " injected (line %u)",
+            sb_printf(sb,
+                      x->inferred ? " (not traced: KVM escalated, inferred from the IDT read)"
+                                  : " injected (line %u)",
                       ev_line(t, x->event));
             if (x->delivery_failed)
                 sb_printf(sb, "; delivery failed: reading its IDT entry at %#llx faulted",
@@ -179,8 +187,12 @@ void kt_render_json(const struct kt_trace *t, const struct kt_analysis *a, struc
         sb_printf(sb, ",\"first_failure\":{\"line\":%u,", e->line);
         json_hex(sb, "csbase", e->u.emul.csbase, true);
         json_hex(sb, "rip", e->u.emul.rip, true);
-        sb_printf(sb, "\"len\":%u,\"bytes_reliable\":%s}", e->u.emul.len,
+        sb_printf(sb, "\"len\":%u,\"bytes_reliable\":%s", e->u.emul.len,
                   e->u.emul.bytes_unreliable ? "false" : "true");
+        if (a->emul_fetch_not_ram)
+            sb_printf(sb, ",\"fetch_gpa_not_ram\":\"%#llx\"",
+                      (unsigned long long)a->emul_fetch_gpa);
+        sb_printf(sb, "}");
     }
     sb_printf(sb, "},\"exceptions\":[");
     for (unsigned k = 0; k < a->nchain; k++) {

@@ -54,12 +54,13 @@ static int load_text(const struct offline_inputs *in, struct offline *o, char er
     }
     o->have_text = true;
     if (o->snap.have & SNAP_EFER_INFERRED)
-        note(o, "EFER is not in the dump: inferred %s from the dump's layout; EFER.NXE unknown "
-                "(taken as 0)",
+        note(o,
+             "EFER is not in the dump: inferred %s from the dump's layout; EFER.NXE unknown "
+             "(taken as 0)",
              o->snap.s.efer ? "LMA|LME" : "0");
     if (o->info.ndumps > 1)
-        note(o, "%u register dumps in %s: used the one at line %u", o->info.ndumps,
-             in->regs_path, o->info.dump_line);
+        note(o, "%u register dumps in %s: used the one at line %u", o->info.ndumps, in->regs_path,
+             o->info.dump_line);
     return 0;
 }
 
@@ -97,8 +98,9 @@ int offline_load(const struct offline_inputs *in, struct offline *o, char err[KS
             if (!o->core.cpu[in->cpu].have_qemu)
                 note(o, "the core has no QEMU note: no segment, CR or descriptor-table state");
             else
-                note(o, "EFER is not in the core: inferred %s from %s; EFER.NXE unknown "
-                        "(taken as 0)",
+                note(o,
+                     "EFER is not in the core: inferred %s from %s; EFER.NXE unknown "
+                     "(taken as 0)",
                      s->s.efer ? "LMA|LME" : "0",
                      s->s.seg[X86_SEG_CS].l ? "CS.L" : "the ELF machine type");
         } else {

@@ -110,7 +110,8 @@ static int expect_end(struct parser *ps, struct cur *c, const char *what)
 {
     cur_spaces(c);
     if (!cur_eof(c))
-        return fail(ps, "unexpected text after %s: '%.20s'", what, c->p);
+        return fail(ps, "unexpected text after %s: '%.*s'", what,
+                    (int)(c->end - c->p < 20 ? c->end - c->p : 20), c->p);
     return 0;
 }
 
@@ -232,7 +233,8 @@ static int rip_line(struct parser *ps, struct cur *c, bool is64)
     if (rc)
         return rc;
     if (ps->cur.is64 != is64)
-        return fail(ps, "%s in a dump whose registers have the other width", is64 ? "RIP=" : "EIP=");
+        return fail(ps, "%s in a dump whose registers have the other width",
+                    is64 ? "RIP=" : "EIP=");
     rc = kv_line(ps, c, is64 ? n64 : n32, 2, v, NULL);
     if (rc)
         return rc;
@@ -270,10 +272,10 @@ static int rip_line(struct parser *ps, struct cur *c, bool is64)
 static bool valid_sys_name(const char *s, size_t n)
 {
     static const char *const names[] = {
-        "Reserved",   "TSS16-avl", "LDT",       "TSS16-busy", "CallGate16", "TaskGate",
-        "IntGate16",  "TrapGate16", "TSS32-avl", "TSS32-busy", "CallGate32", "IntGate32",
-        "TrapGate32", "TSS64-avl", "TSS64-busy", "CallGate64", "IntGate64",  "TrapGate64",
-        "<hiword>",
+        "Reserved",   "TSS16-avl", "LDT",        "TSS16-busy", "CallGate16",
+        "TaskGate",   "IntGate16", "TrapGate16", "TSS32-avl",  "TSS32-busy",
+        "CallGate32", "IntGate32", "TrapGate32", "TSS64-avl",  "TSS64-busy",
+        "CallGate64", "IntGate64", "TrapGate64", "<hiword>",
     };
     for (size_t i = 0; i < KS_ARRAY_SIZE(names); i++)
         if (strlen(names[i]) == n && !memcmp(names[i], s, n))
@@ -329,10 +331,9 @@ static int seg_line(struct parser *ps, struct cur *c, int which, const char *nam
     if (rc)
         return rc;
     c->p += 4;
-    if (!cur_hex(c, &sel, NULL) || sel > 0xffff || !cur_spaces(c) ||
-        !cur_hex(c, &base, &nd_base) || !cur_spaces(c) || !cur_hex(c, &limit, NULL) ||
-        limit > 0xffffffffu || !cur_spaces(c) || !cur_hex(c, &flags, NULL) ||
-        flags > 0xffffffffu || !cur_at_sep(c))
+    if (!cur_hex(c, &sel, NULL) || sel > 0xffff || !cur_spaces(c) || !cur_hex(c, &base, &nd_base) ||
+        !cur_spaces(c) || !cur_hex(c, &limit, NULL) || limit > 0xffffffffu || !cur_spaces(c) ||
+        !cur_hex(c, &flags, NULL) || flags > 0xffffffffu || !cur_at_sep(c))
         return fail(ps, "malformed %s line (want selector base limit flags)", name);
     memset(&sg, 0, sizeof(sg));
     sg.selector = (uint16_t)sel;
@@ -377,8 +378,8 @@ static int dtable_line(struct parser *ps, struct cur *c, bool gdt)
     if (rc)
         return rc;
     c->p += 4;
-    if (!cur_spaces(c) || !cur_hex(c, &base, &nd) || !cur_spaces(c) ||
-        !cur_hex(c, &limit, NULL) || limit > 0xffffffffu)
+    if (!cur_spaces(c) || !cur_hex(c, &base, &nd) || !cur_spaces(c) || !cur_hex(c, &limit, NULL) ||
+        limit > 0xffffffffu)
         return fail(ps, "malformed %s line (want base limit)", gdt ? "GDT=" : "IDT=");
     rc = expect_end(ps, c, "the limit");
     if (rc)
@@ -425,7 +426,7 @@ static int cr_line(struct parser *ps, struct cur *c)
 static int dr_line(struct parser *ps, struct cur *c, bool low)
 {
     static const char *const n03[4] = {"DR0=", "DR1=", "DR2=", "DR3="}, *const n67[2] = {"DR6=",
-                                                                                      "DR7="};
+                                                                                         "DR7="};
     uint64_t v[4];
     int rc = need_dump(ps, low ? "DR0=" : "DR6=");
 
@@ -636,7 +637,7 @@ static int kvm_line(struct parser *ps, struct cur *c, const char *line, bool *ha
         dump_end(ps);
         ps->pend_error = true;
         ps->pend_event = starts(line, strlen(line), "KVM: exception ") ? SNAP_EV_EXCEPTION
-                                                                         : SNAP_EV_INTERNAL_ERROR;
+                                                                       : SNAP_EV_INTERNAL_ERROR;
         ps->pend_suberror = 0;
         ps->pend_ndata = 0;
         set_kvm_message(ps, line);
@@ -659,11 +660,10 @@ static bool is_exception_header(const char *s, size_t n)
     return n - i >= 4 && !memcmp(s + i, ": v=", 4);
 }
 
-
 static int parse_line(struct parser *ps, const char *s, size_t n)
 {
-    static const char *const segnames[X86_NR_SREGS] = {"ES =", "CS =", "SS =", "DS =",
-                                                       "FS =", "GS =", "LDT=", "TR ="};
+    static const char *const segnames[X86_NR_SREGS] = {
+        "ES =", "CS =", "SS =", "DS =", "FS =", "GS =", "LDT=", "TR ="};
     static const char *const fpu[] = {"FCW=", "FPR", "XMM", "YMM", "ZMM", "Opmask"};
     struct cur c = {s, s + n};
     bool handled;

@@ -77,7 +77,10 @@ enum artifact_kind artifact_detect(const void *buf, size_t len)
 
     if (!b || !len)
         return ARTIFACT_UNKNOWN;
-    if (has(b, len, "\x7f" "ELF", 4)) {
+    if (has(b, len,
+            "\x7f"
+            "ELF",
+            4)) {
         /* e_type is at offset 16 in both classes. */
         return len >= 18 && b[16] == 4 && b[17] == 0 ? ARTIFACT_ELF_CORE : ARTIFACT_ELF_OTHER;
     }
@@ -136,8 +139,7 @@ int rawmem_map(const struct mapped_file *mf, gpa_t base, struct gmem *mem, char 
     }
     rc = gmem_add(mem, base, mf->size, (void *)(uintptr_t)mf->data, false);
     if (rc)
-        snprintf(err, KS_ERR_LEN, "cannot map the image at GPA %#llx: %s",
-                 (unsigned long long)base,
+        snprintf(err, KS_ERR_LEN, "cannot map the image at GPA %#llx: %s", (unsigned long long)base,
                  rc == -ENOSPC ? "too many memory regions" : "overlaps other memory");
     return rc;
 }

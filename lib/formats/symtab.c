@@ -15,7 +15,7 @@
 
 /* Distance below which an unsized symbol is taken to contain an address. */
 #define UNSIZED_REACH (1u << 20)
-#define MAX_NAME 512
+#define MAX_NAME      512
 
 struct symtab {
     struct ks_sym *sym;
@@ -154,10 +154,11 @@ int symtab_from_elf(const void *buf, size_t size, struct symtab **out, char err[
         snprintf(err, KS_ERR_LEN, "file ends inside the ELF header");
         return -EINVAL;
     }
-    shoff = elf64 ? rd64(b + offsetof(Elf64_Ehdr, e_shoff)) : rd32(b + offsetof(Elf32_Ehdr, e_shoff));
+    shoff =
+        elf64 ? rd64(b + offsetof(Elf64_Ehdr, e_shoff)) : rd32(b + offsetof(Elf32_Ehdr, e_shoff));
     shnum = rd16(b + (elf64 ? offsetof(Elf64_Ehdr, e_shnum) : offsetof(Elf32_Ehdr, e_shnum)));
-    shentsize = rd16(b + (elf64 ? offsetof(Elf64_Ehdr, e_shentsize)
-                                : offsetof(Elf32_Ehdr, e_shentsize)));
+    shentsize =
+        rd16(b + (elf64 ? offsetof(Elf64_Ehdr, e_shentsize) : offsetof(Elf32_Ehdr, e_shentsize)));
     shsz = elf64 ? sizeof(Elf64_Shdr) : sizeof(Elf32_Shdr);
     esz = elf64 ? sizeof(Elf64_Sym) : sizeof(Elf32_Sym);
     if (!shoff || !shnum) {
@@ -187,8 +188,9 @@ int symtab_from_elf(const void *buf, size_t size, struct symtab **out, char err[
     }
     read_shdr(b + shoff + (uint64_t)symidx * shsz, elf64, &sym);
     if (sym.entsize != esz || !in_file(sym.off, sym.size, size) || sym.link >= shnum) {
-        snprintf(err, KS_ERR_LEN, "symbol table section %u is malformed (entsize %llu, "
-                                  "offset %#llx, size %#llx, link %u)",
+        snprintf(err, KS_ERR_LEN,
+                 "symbol table section %u is malformed (entsize %llu, "
+                 "offset %#llx, size %#llx, link %u)",
                  symidx, (unsigned long long)sym.entsize, (unsigned long long)sym.off,
                  (unsigned long long)sym.size, sym.link);
         return -EINVAL;
@@ -297,7 +299,7 @@ int symtab_from_nm(const char *text, size_t len, struct symtab **out, char err[K
             return rc;
         }
         continue;
-bad:
+    bad:
         symtab_free(t);
         snprintf(err, KS_ERR_LEN, "line %u: expected 'ADDRESS TYPE NAME' (nm / System.map)",
                  lineno);

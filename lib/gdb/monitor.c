@@ -53,7 +53,12 @@ static int cmd_walk(const struct snapshot *snap, const char *arg, struct strbuf 
     }
     snapshot_pt_ctx(snap, &c);
     if (pt_walk(snap->mem, &c, va, 0, &w) < 0) {
-        sb_puts(out, "the paging state is impossible (EFER.LMA=1 without CR0.PG/CR4.PAE)\n");
+        /* pt_walk refuses states KVM_SET_SREGS would (pt_ctx_check) and bad PAE PDPTEs. */
+        sb_printf(out, "no walk: this %s-paging state is one KVM refuses (%s)\n",
+                  pt_mode_name(pt_mode_of(&c)),
+                  pt_mode_of(&c) == PT_MODE_PAE
+                      ? "a PDPTE has reserved bits: loading CR3 would #GP"
+                      : "inconsistent CR0/CR4/EFER, e.g. EFER.LMA=1 without CR0.PG");
         return -EINVAL;
     }
     sb_printf(out, "walk %#" PRIx64 ": %s paging, CR3=%#" PRIx64 "\n", va, pt_mode_name(w.mode),
@@ -88,7 +93,7 @@ static int cmd_walk(const struct snapshot *snap, const char *arg, struct strbuf 
     return 0;
 }
 
-/* ---- monitor pt: the mappings of 4-level paging, coalesced ---- */
+/* ---- monitor pt: the mappings of any paging mode, coalesced ---- */
 
 struct run {
     bool open;
@@ -98,9 +103,23 @@ struct run {
     unsigned lines;
 };
 
-static uint64_t canon(uint64_t va)
+/* What one `monitor pt` walk over the tables needs. */
+struct scan {
+    const struct snapshot *snap;
+    struct pt_ctx c;
+    enum pt_mode mode;
+    struct run r;
+    struct strbuf *out;
+};
+
+/* Sign-extend a linear address the way 4- and 5-level paging require (SDM Vol. 3A §4.5). */
+static uint64_t canon(const struct scan *sc, uint64_t va)
 {
-    return (va & KS_BIT(47)) ? va | 0xffff000000000000ULL : va;
+    unsigned top = sc->mode == PT_MODE_5LEVEL ? 56 : 47;
+
+    if (sc->mode != PT_MODE_4LEVEL && sc->mode != PT_MODE_5LEVEL)
+        return va;
+    return (va & KS_BIT(top)) ? va | ~((2ULL << top) - 1) : va;
 }
 
 static void run_flush(struct run *r, struct strbuf *out)
@@ -138,68 +157,124 @@ static void emit(struct run *r, struct strbuf *out, uint64_t va, uint64_t size, 
                       .lines = r->lines};
 }
 
-static void scan(const struct snapshot *snap, const struct pt_ctx *c, gpa_t table, int level,
-                 uint64_t va_base, bool w, bool u, bool x, struct run *r, struct strbuf *out)
+static bool is_leaf(const struct scan *sc, int level, uint64_t e)
 {
-    uint64_t addr_mask = KS_BITS(12, c->cpu.maxphyaddr - 1);
-    unsigned shift = 12 + 9 * (unsigned)(level - 1);
+    if (level == 1)
+        return true;
+    if (!(e & PTE_PS))
+        return false;
+    /* 32-bit paging honours PS only with CR4.PSE (SDM Vol. 3A §4.3); PAE at level 2. */
+    if (sc->mode == PT_MODE_32)
+        return level == 2 && (sc->c.cr4 & X86_CR4_PSE);
+    if (sc->mode == PT_MODE_PAE)
+        return level == 2;
+    return level <= 3; /* PS in a PML4E/PML5E is a reserved bit, reported as such */
+}
 
-    for (unsigned i = 0; i < 512; i++) {
-        uint64_t e, va = canon(va_base | ((uint64_t)i << shift));
-        bool leaf, ew, eu, ex;
+static uint64_t frame_of(const struct scan *sc, uint64_t e, uint64_t size)
+{
+    if (sc->mode == PT_MODE_32) {
+        /* A 4 MiB PDE keeps physical bits 39:32 in bits 20:13 (PSE-36, SDM Table 4-4). */
+        if (size > 4096)
+            return (e & 0xffc00000ULL) | (((e >> 13) & 0xff) << 32);
+        return e & 0xfffff000ULL;
+    }
+    return e & KS_BITS(12, sc->c.cpu.maxphyaddr - 1) & ~(size - 1);
+}
 
-        if (gmem_read(snap->mem, table + 8 * i, &e, 8) < 0) {
-            run_flush(r, out);
-            sb_printf(out, "  level %d table at %#" PRIx64 " is not backed by RAM\n", level, table);
+static void scan_table(struct scan *sc, gpa_t table, int level, uint64_t va_base, bool w, bool u,
+                       bool x)
+{
+    unsigned esize = sc->mode == PT_MODE_32 ? 4 : 8;
+    unsigned n = sc->mode == PT_MODE_32 ? 1024 : 512;
+    unsigned shift = 12 + (sc->mode == PT_MODE_32 ? 10 : 9) * (unsigned)(level - 1);
+
+    for (unsigned i = 0; i < n; i++) {
+        uint64_t e = 0, va = canon(sc, va_base | ((uint64_t)i << shift)), rsvd;
+        bool ew, eu, ex;
+
+        if (gmem_read(sc->snap->mem, table + (uint64_t)esize * i, &e, esize) < 0) {
+            run_flush(&sc->r, sc->out);
+            sb_printf(sc->out, "  level %d table at %#" PRIx64 " is not backed by RAM\n", level,
+                      table);
             return;
         }
         if (!(e & PTE_P)) {
-            run_flush(r, out);
+            run_flush(&sc->r, sc->out);
             continue;
         }
-        leaf = level == 1 || ((e & PTE_PS) && level <= 3);
-        if (e & pt_rsvd_mask(c, level, (e & PTE_PS) != 0)) {
-            run_flush(r, out);
-            sb_printf(out,
-                      "%016" PRIx64 " RESERVED BITS %#" PRIx64 " in %s %#018" PRIx64
+        rsvd = e & pt_rsvd_mask(&sc->c, level, (e & PTE_PS) != 0);
+        if (rsvd) {
+            run_flush(&sc->r, sc->out);
+            sb_printf(sc->out,
+                      "%016" PRIx64 " RESERVED BITS %#" PRIx64 " in %s 0x%016" PRIx64
                       " (walks fault with P|RSVD; see monitor walk %#" PRIx64 ")\n",
-                      va, e & pt_rsvd_mask(c, level, (e & PTE_PS) != 0),
-                      level_name(PT_MODE_4LEVEL, level), e, va);
+                      va, rsvd, level_name(sc->mode, level), e, va);
             continue;
         }
         ew = w && (e & PTE_W);
         eu = u && (e & PTE_U);
-        ex = x && !((c->efer & X86_EFER_NXE) && (e & PTE_NX));
-        if (leaf)
-            emit(r, out, va, 1ULL << shift, e & addr_mask & ~((1ULL << shift) - 1), ew, eu, ex);
+        ex = x && !(esize == 8 && (sc->c.efer & X86_EFER_NXE) && (e & PTE_NX));
+        if (is_leaf(sc, level, e))
+            emit(&sc->r, sc->out, va, 1ULL << shift, frame_of(sc, e, 1ULL << shift), ew, eu, ex);
         else
-            scan(snap, c, e & addr_mask, level - 1, va, ew, eu, ex, r, out);
+            scan_table(sc, frame_of(sc, e, 4096), level - 1, va, ew, eu, ex);
+    }
+}
+
+/* PAE: the four PDPTE registers come first, each covering 1 GiB (SDM Vol. 3A §4.4.1). */
+static void scan_pae(struct scan *sc)
+{
+    uint64_t pdpte[4];
+    int rc = pt_load_pdptrs(sc->snap->mem, &sc->c, pdpte);
+
+    if (sc->c.pdptr_valid)
+        memcpy(pdpte, sc->c.pdptr, sizeof(pdpte));
+    else if (rc == -EFAULT) {
+        sb_printf(sc->out, "the PDPTEs at CR3 %#" PRIx64 " are not backed by RAM\n", sc->c.cr3);
+        return;
+    }
+    for (unsigned i = 0; i < 4; i++) {
+        uint64_t rsvd;
+
+        if (!(pdpte[i] & PTE_P)) {
+            run_flush(&sc->r, sc->out);
+            continue;
+        }
+        rsvd = pdpte[i] & pt_rsvd_mask(&sc->c, 3, false);
+        if (rsvd) {
+            run_flush(&sc->r, sc->out);
+            sb_printf(sc->out,
+                      "%016" PRIx64 " RESERVED BITS %#" PRIx64 " in PDPTE%u 0x%016" PRIx64
+                      " (loading CR3 would #GP)\n",
+                      (uint64_t)i << 30, rsvd, i, pdpte[i]);
+            continue;
+        }
+        scan_table(sc, pdpte[i] & KS_BITS(12, sc->c.cpu.maxphyaddr - 1), 2, (uint64_t)i << 30, true,
+                   true, true);
     }
 }
 
 static int cmd_pt(const struct snapshot *snap, struct strbuf *out)
 {
-    struct pt_ctx c;
-    struct run r = {0};
-    enum pt_mode mode;
+    struct scan sc = {.snap = snap, .out = out};
 
-    snapshot_pt_ctx(snap, &c);
-    mode = pt_mode_of(&c);
-    if (mode == PT_MODE_NONE) {
+    snapshot_pt_ctx(snap, &sc.c);
+    sc.mode = pt_mode_of(&sc.c);
+    if (sc.mode == PT_MODE_NONE) {
         sb_puts(out, "paging is off (CR0.PG=0): virtual = physical\n");
         return 0;
     }
-    if (mode != PT_MODE_4LEVEL) {
-        sb_printf(out,
-                  "monitor pt lists 4-level paging only; this vCPU uses %s paging "
-                  "(use monitor walk ADDR)\n",
-                  pt_mode_name(mode));
-        return 0;
-    }
-    sb_printf(out, "4-level paging, CR3=%#" PRIx64 "  (columns: range size -> gpa u/r/w/x)\n",
-              c.cr3);
-    scan(snap, &c, c.cr3 & KS_BITS(12, c.cpu.maxphyaddr - 1), 4, 0, true, true, true, &r, out);
-    run_flush(&r, out);
+    sb_printf(out, "%s paging, CR3=%#" PRIx64 "  (columns: range size -> gpa u/r/w/x)\n",
+              pt_mode_name(sc.mode), sc.c.cr3);
+    if (sc.mode == PT_MODE_PAE)
+        scan_pae(&sc);
+    else if (sc.mode == PT_MODE_32)
+        scan_table(&sc, sc.c.cr3 & 0xfffff000ULL, 2, 0, true, true, true);
+    else
+        scan_table(&sc, sc.c.cr3 & KS_BITS(12, sc.c.cpu.maxphyaddr - 1),
+                   sc.mode == PT_MODE_5LEVEL ? 5 : 4, 0, true, true, true);
+    run_flush(&sc.r, out);
     return 0;
 }
 

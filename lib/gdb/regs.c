@@ -152,6 +152,46 @@ static const uint8_t gpr_map[16] = {X86_RAX, X86_RBX, X86_RCX, X86_RDX, X86_RSI,
 static const uint8_t seg_map[6] = {X86_SEG_CS, X86_SEG_SS, X86_SEG_DS,
                                    X86_SEG_ES, X86_SEG_FS, X86_SEG_GS};
 
+/* The FSAVE tag of an 80-bit register (SDM Vol. 1 §8.1.7). */
+static unsigned classify(const uint8_t v[10])
+{
+    uint64_t mant = 0;
+    unsigned exp = (unsigned)(v[8] | (v[9] << 8)) & 0x7fff;
+
+    for (int i = 7; i >= 0; i--)
+        mant = mant << 8 | v[i];
+    if (exp == 0x7fff)
+        return 2; /* infinity or NaN */
+    if (exp == 0)
+        return mant ? 2 : 1;     /* denormal, or zero */
+    return (mant >> 63) ? 0 : 2; /* the explicit integer bit clear: unnormal */
+}
+
+uint16_t gdb_ftag_full(uint8_t abridged, uint16_t fsw, const uint8_t st[8][10])
+{
+    unsigned top = (fsw >> 11) & 7;
+    uint16_t full = 0;
+
+    for (unsigned phys = 0; phys < 8; phys++) {
+        unsigned tag = 3;
+
+        if (abridged & (1u << phys))
+            tag = classify(st[(phys - top) & 7]);
+        full |= (uint16_t)(tag << (2 * phys));
+    }
+    return full;
+}
+
+uint8_t gdb_ftag_abridged(uint16_t full)
+{
+    uint8_t ab = 0;
+
+    for (unsigned phys = 0; phys < 8; phys++)
+        if (((full >> (2 * phys)) & 3) != 3)
+            ab |= (uint8_t)(1u << phys);
+    return ab;
+}
+
 bool gdb_long64(const struct x86_state *s)
 {
     return (s->efer & X86_EFER_LMA) && s->seg[X86_SEG_CS].l;

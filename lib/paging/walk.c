@@ -7,6 +7,7 @@
 #include "paging_internal.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <string.h>
 
 enum pt_mode pt_mode_of(const struct pt_ctx *c)
@@ -187,10 +188,14 @@ int pt_walk(const struct gmem *m, const struct pt_ctx *c, gva_t va, uint32_t acc
     gpa_t table;
     uint64_t e = 0;
 
-    memset(out, 0, sizeof(*out));
+    uint64_t rsvd[2][6];
+
+    /* Only the header is cleared: lv[] and ad[] are valid up to nlevels and n_ad. */
+    memset(out, 0, offsetof(struct pt_walk, lv));
     out->gva = va;
     out->access = access;
     out->mode = mode;
+    memset(&out->fault, 0, offsetof(struct pt_walk, ad) - offsetof(struct pt_walk, fault));
     if (pt_ctx_check(c) || (access & ~(PFERR_W | PFERR_U | PFERR_F | PT_ACCESS_IMPLICIT)))
         return -EINVAL;
     if (mode == PT_MODE_NONE) {
@@ -228,15 +233,15 @@ int pt_walk(const struct gmem *m, const struct pt_ctx *c, gva_t va, uint32_t acc
         level = mode == PT_MODE_5LEVEL ? 5 : mode == PT_MODE_4LEVEL ? 4 : 2;
         table = c->cr3 & addr_mask;
     }
+    pt_rsvd_table(c, mode, rsvd);
 
     for (;;) {
         struct pt_level *lv = &out->lv[out->nlevels++];
         unsigned idx = (va >> (12 + (level - 1) * bits)) & ((1u << bits) - 1);
         const void *p;
 
-        lv->level = level;
-        lv->index = idx;
-        lv->entry_gpa = table + (gpa_t)idx * size;
+        *lv =
+            (struct pt_level){.level = level, .index = idx, .entry_gpa = table + (gpa_t)idx * size};
         p = gmem_ptr(m, lv->entry_gpa, size);
         if (!p) {
             /* No memslot behind the table: KVM ends the walk as "not present" (§3.4). */
@@ -251,8 +256,8 @@ int pt_walk(const struct gmem *m, const struct pt_ctx *c, gva_t va, uint32_t acc
             set_fault(c, out, 0, level);
             return 0;
         }
-        lv->rsvd_bits = pt_rsvd_check(c, mode, level, e, &lv->rsvd_why);
-        if (lv->rsvd_bits) {
+        if (ks_unlikely(e & rsvd[!!(e & PTE_PS)][level])) {
+            lv->rsvd_bits = pt_rsvd_check(c, mode, level, e, &lv->rsvd_why);
             lv->verdict = PT_RESERVED;
             set_fault(c, out, PFERR_P | PFERR_RSVD, level);
             return 0;

@@ -33,13 +33,20 @@ enum x86_cpu_mode x86_cpu_mode_of(const struct x86_state *s)
 const char *x86_cpu_mode_name(enum x86_cpu_mode mode)
 {
     switch (mode) {
-    case X86_MODE_REAL: return "real mode";
-    case X86_MODE_VM86: return "virtual-8086 mode";
-    case X86_MODE_PROT16: return "16-bit protected mode";
-    case X86_MODE_PROT32: return "32-bit protected mode";
-    case X86_MODE_COMPAT16: return "16-bit compatibility mode";
-    case X86_MODE_COMPAT32: return "32-bit compatibility mode";
-    case X86_MODE_LONG64: return "64-bit mode";
+    case X86_MODE_REAL:
+        return "real mode";
+    case X86_MODE_VM86:
+        return "virtual-8086 mode";
+    case X86_MODE_PROT16:
+        return "16-bit protected mode";
+    case X86_MODE_PROT32:
+        return "32-bit protected mode";
+    case X86_MODE_COMPAT16:
+        return "16-bit compatibility mode";
+    case X86_MODE_COMPAT32:
+        return "32-bit compatibility mode";
+    case X86_MODE_LONG64:
+        return "64-bit mode";
     }
     return "?";
 }
@@ -52,13 +59,19 @@ bool x86_mode_is_64(enum x86_cpu_mode mode)
 static ZydisMachineMode zydis_mode(enum x86_cpu_mode mode)
 {
     switch (mode) {
-    case X86_MODE_LONG64: return ZYDIS_MACHINE_MODE_LONG_64;
-    case X86_MODE_COMPAT32: return ZYDIS_MACHINE_MODE_LONG_COMPAT_32;
-    case X86_MODE_COMPAT16: return ZYDIS_MACHINE_MODE_LONG_COMPAT_16;
-    case X86_MODE_PROT32: return ZYDIS_MACHINE_MODE_LEGACY_32;
-    case X86_MODE_PROT16: return ZYDIS_MACHINE_MODE_LEGACY_16;
+    case X86_MODE_LONG64:
+        return ZYDIS_MACHINE_MODE_LONG_64;
+    case X86_MODE_COMPAT32:
+        return ZYDIS_MACHINE_MODE_LONG_COMPAT_32;
+    case X86_MODE_COMPAT16:
+        return ZYDIS_MACHINE_MODE_LONG_COMPAT_16;
+    case X86_MODE_PROT32:
+        return ZYDIS_MACHINE_MODE_LEGACY_32;
+    case X86_MODE_PROT16:
+        return ZYDIS_MACHINE_MODE_LEGACY_16;
     case X86_MODE_REAL:
-    case X86_MODE_VM86: break;
+    case X86_MODE_VM86:
+        break;
     }
     return ZYDIS_MACHINE_MODE_REAL_16;
 }
@@ -76,7 +89,9 @@ static ZydisStackWidth zydis_stack_width(enum x86_cpu_mode mode, const struct x8
 static void fill_regs(ZydisRegisterContext *ctx, const struct x86_state *s)
 {
     static const ZydisRegisterClass classes[] = {
-        ZYDIS_REGCLASS_GPR64, ZYDIS_REGCLASS_GPR32, ZYDIS_REGCLASS_GPR16,
+        ZYDIS_REGCLASS_GPR64,
+        ZYDIS_REGCLASS_GPR32,
+        ZYDIS_REGCLASS_GPR16,
     };
 
     memset(ctx, 0, sizeof(*ctx));
@@ -94,12 +109,18 @@ static void fill_regs(ZydisRegisterContext *ctx, const struct x86_state *s)
 static enum x86_sreg sreg_of(ZydisRegister r)
 {
     switch (r) {
-    case ZYDIS_REGISTER_ES: return X86_SEG_ES;
-    case ZYDIS_REGISTER_CS: return X86_SEG_CS;
-    case ZYDIS_REGISTER_SS: return X86_SEG_SS;
-    case ZYDIS_REGISTER_FS: return X86_SEG_FS;
-    case ZYDIS_REGISTER_GS: return X86_SEG_GS;
-    default: return X86_SEG_DS;
+    case ZYDIS_REGISTER_ES:
+        return X86_SEG_ES;
+    case ZYDIS_REGISTER_CS:
+        return X86_SEG_CS;
+    case ZYDIS_REGISTER_SS:
+        return X86_SEG_SS;
+    case ZYDIS_REGISTER_FS:
+        return X86_SEG_FS;
+    case ZYDIS_REGISTER_GS:
+        return X86_SEG_GS;
+    default:
+        return X86_SEG_DS;
     }
 }
 
@@ -113,9 +134,8 @@ static gva_t linearize(const struct x86_insn *in, const struct x86_state *s, enu
 }
 
 static struct x86_mem_access *add_access(struct x86_insn *in, const struct x86_state *s,
-                                         enum x86_access_kind kind, enum x86_sreg seg,
-                                         uint64_t ea, unsigned size, bool rd, bool wr,
-                                         const char *what)
+                                         enum x86_access_kind kind, enum x86_sreg seg, uint64_t ea,
+                                         unsigned size, bool rd, bool wr, const char *what)
 {
     struct x86_mem_access *a;
 
@@ -153,8 +173,7 @@ static void add_stack_access(struct x86_insn *in, const struct x86_state *s,
     bool rd = op->actions & ZYDIS_OPERAND_ACTION_MASK_READ;
     uint64_t ea = wr ? (rsp - size) & mask : rsp & mask;
 
-    add_access(in, s, X86_ACC_STACK, X86_SEG_SS, ea, size, rd, wr,
-               wr ? "stack push" : "stack pop");
+    add_access(in, s, X86_ACC_STACK, X86_SEG_SS, ea, size, rd, wr, wr ? "stack push" : "stack pop");
 }
 
 /* A descriptor load for selector (sel): GDT or LDT entry (SDM Vol. 3A §3.4.2). */
@@ -179,8 +198,8 @@ static void add_idt_read(struct x86_insn *in, const struct x86_state *s, unsigne
 
     snprintf(what, sizeof(what), "IDT gate %u", vector);
     if (in->mode == X86_MODE_REAL) /* IVT: 4-byte far pointers (SDM Vol. 3A §20.1.4) */
-        add_access(in, s, X86_ACC_SYSTEM, X86_SEG_DS, s->idt.base + vector * 4ull, 4, true,
-                   false, what);
+        add_access(in, s, X86_ACC_SYSTEM, X86_SEG_DS, s->idt.base + vector * 4ull, 4, true, false,
+                   what);
     else
         add_access(in, s, X86_ACC_SYSTEM, X86_SEG_DS,
                    s->idt.base + vector * (x86_mode_is_64(in->mode) ? 16ull : 8ull),
@@ -216,10 +235,14 @@ static void classify(struct x86_insn *in, const struct x86_state *s,
     }
 
     switch (zi->mnemonic) {
-    case ZYDIS_MNEMONIC_IRET: case ZYDIS_MNEMONIC_IRETD: case ZYDIS_MNEMONIC_IRETQ:
+    case ZYDIS_MNEMONIC_IRET:
+    case ZYDIS_MNEMONIC_IRETD:
+    case ZYDIS_MNEMONIC_IRETQ:
         in->far_transfer = true;
         break;
-    case ZYDIS_MNEMONIC_JMP: case ZYDIS_MNEMONIC_CALL: case ZYDIS_MNEMONIC_RET:
+    case ZYDIS_MNEMONIC_JMP:
+    case ZYDIS_MNEMONIC_CALL:
+    case ZYDIS_MNEMONIC_RET:
         if (zi->meta.branch_type == ZYDIS_BRANCH_TYPE_FAR)
             in->far_transfer = true;
         break;
@@ -238,15 +261,15 @@ static void classify(struct x86_insn *in, const struct x86_state *s,
                    i + 1 < zi->operand_count_visible &&
                    ZydisRegisterGetClass(op->reg.value) == ZYDIS_REGCLASS_SEGMENT &&
                    ops[i + 1].type == ZYDIS_OPERAND_TYPE_REGISTER) {
-            ZydisRegister src = ZydisRegisterGetLargestEnclosing(ZYDIS_MACHINE_MODE_LONG_64,
-                                                                 ops[i + 1].reg.value);
+            ZydisRegister src =
+                ZydisRegisterGetLargestEnclosing(ZYDIS_MACHINE_MODE_LONG_64, ops[i + 1].reg.value);
             int id = ZydisRegisterGetId(src);
             if (id >= 0 && id < X86_NR_GPRS)
                 add_descriptor_read(in, s, (uint16_t)s->gpr[id], "segment");
         } else if (op->type == ZYDIS_OPERAND_TYPE_REGISTER && i == 0 &&
                    (zi->mnemonic == ZYDIS_MNEMONIC_LTR || zi->mnemonic == ZYDIS_MNEMONIC_LLDT)) {
-            ZydisRegister src = ZydisRegisterGetLargestEnclosing(ZYDIS_MACHINE_MODE_LONG_64,
-                                                                 op->reg.value);
+            ZydisRegister src =
+                ZydisRegisterGetLargestEnclosing(ZYDIS_MACHINE_MODE_LONG_64, op->reg.value);
             int id = ZydisRegisterGetId(src);
             if (id >= 0 && id < X86_NR_GPRS)
                 add_descriptor_read(in, s, (uint16_t)s->gpr[id],
@@ -264,7 +287,8 @@ static void format_text(const ZydisDecodedInstruction *zi, const ZydisDecodedOpe
     /* objdump style: lowercase hex, RIP-relative operands kept relative. */
     if (!ZYAN_SUCCESS(ZydisFormatterInit(&f, style)) ||
         !ZYAN_SUCCESS(ZydisFormatterSetProperty(&f, ZYDIS_FORMATTER_PROP_HEX_UPPERCASE, 0)) ||
-        !ZYAN_SUCCESS(ZydisFormatterSetProperty(&f, ZYDIS_FORMATTER_PROP_FORCE_RELATIVE_RIPREL, 1)) ||
+        !ZYAN_SUCCESS(
+            ZydisFormatterSetProperty(&f, ZYDIS_FORMATTER_PROP_FORCE_RELATIVE_RIPREL, 1)) ||
         !ZYAN_SUCCESS(ZydisFormatterFormatInstruction(&f, zi, ops, zi->operand_count_visible, buf,
                                                       len, ip, NULL)))
         snprintf(buf, len, "%s", ZydisMnemonicGetString(zi->mnemonic));
@@ -281,12 +305,12 @@ int x86_decode(const uint8_t *buf, size_t len, const struct x86_state *s, struct
     memset(out, 0, sizeof(*out));
     out->mode = x86_cpu_mode_of(s);
     out->rip = s->rip;
-    out->linear = x86_mode_is_64(out->mode) ? s->rip
-                                            : (s->seg[X86_SEG_CS].base + s->rip) & 0xffffffffu;
+    out->linear =
+        x86_mode_is_64(out->mode) ? s->rip : (s->seg[X86_SEG_CS].base + s->rip) & 0xffffffffu;
     if (len > X86_MAX_INSN_LEN)
         len = X86_MAX_INSN_LEN;
-    if (!ZYAN_SUCCESS(ZydisDecoderInit(&dec, zydis_mode(out->mode),
-                                       zydis_stack_width(out->mode, s))))
+    if (!ZYAN_SUCCESS(
+            ZydisDecoderInit(&dec, zydis_mode(out->mode), zydis_stack_width(out->mode, s))))
         return -EINVAL;
     st = ZydisDecoderDecodeFull(&dec, buf, len, &zi, ops);
     if (st == ZYDIS_STATUS_NO_MORE_DATA)

@@ -12,9 +12,8 @@
 #define PAGE_SIZE 4096ull
 
 /* Fetch up to (want) bytes at (la) within one page. Returns bytes read, 0 on fault. */
-static unsigned fetch_page(const struct gmem *m, const struct pt_ctx *c, gva_t la,
-                           uint32_t access, unsigned want, uint8_t *dst, struct x86_fetch *f,
-                           int *err)
+static unsigned fetch_page(const struct gmem *m, const struct pt_ctx *c, gva_t la, uint32_t access,
+                           unsigned want, uint8_t *dst, struct x86_fetch *f, int *err)
 {
     unsigned in_page = (unsigned)(PAGE_SIZE - (la & (PAGE_SIZE - 1)));
     unsigned n = want < in_page ? want : in_page;

@@ -159,6 +159,18 @@ wait_vm
 expect gdb_attach_running 'rip +0x[0-9a-f]+ +0x[0-9a-f]+ <spin_loop(\+[0-9]+)?>' \
     'exited with code 020'
 check gdb_attach_running_status "rc $VM_RC, a plain run gives $PLAIN_RC" test "$VM_RC" = "$PLAIN_RC"
+# Ctrl-C from real GDB (SIGINT to it) while the guest spins: GDB sends 0x03, the stub stops.
+start_vm -S --append spin || exit 1
+timeout --kill-after=5 60 gdb -batch -nx -ex 'set architecture i386:x86-64' -ex "file $ELF" \
+    -ex "target remote 127.0.0.1:$PORT" -ex 'continue' -ex 'info registers rip' \
+    -ex 'set var *(char *)&spin_mode = 0' -ex 'continue' >"$TMP/gdb.out" 2>&1 &
+GDB_PID=$!
+sleep 1.5
+kill -INT "$GDB_PID" # timeout(1) passes SIGINT on to gdb
+wait "$GDB_PID"
+wait_vm
+expect gdb_ctrl_c 'SIGINT, Interrupt' 'rip +0x[0-9a-f]+ +0x[0-9a-f]+ <spin_loop(\+[0-9]+)?>' \
+    'exited with code 020'
 start_vm --append spin --timeout 0.5 || exit 1
 wait_vm
 check gdb_timeout_unattached "rc $VM_RC, want 14 (timeout)" test "$VM_RC" = 14

@@ -137,6 +137,28 @@ if run perm_fault 1 walk --image "$T/ro.img" --cr3 0x1000 --access w --user 0x13
     pass perm_fault
 fi
 
+# SMAP with RFLAGS.AC and implicit accesses; protection keys with --pkru.
+mkimg "$T/user.img" 0x6000 0x1000=0x2027 0x2000=0x3027 0x3000=0x4027 0x4998=0x0800000000005027
+SMAP=(--image "$T/user.img" --cr3 0x1000 --cr4 0x200020)
+if run smap 1 walk "${SMAP[@]}" 0x133025 &&
+    has smap "fault: #PF error code 0x1 (P) at level 1: permission: supervisor data access to a user page with CR4.SMAP=1 and RFLAGS.AC=0"; then
+    pass smap
+fi
+if run smap_ac 0 walk "${SMAP[@]}" --rflags 0x40002 0x133025 && has smap_ac "gpa 0x5025"; then
+    pass smap_ac
+fi
+if run smap_implicit 1 walk "${SMAP[@]}" --rflags 0x40002 --implicit 0x133025 &&
+    has smap_implicit "(implicit access: RFLAGS.AC does not apply)"; then
+    pass smap_implicit
+fi
+if run pkey 1 walk --image "$T/user.img" --cr3 0x1000 --cr4 0x400020 --pkru 0x4 --user --json \
+    0x133025 && jq -e '.fault.error_code == 37 and .fault.flags == "P|U|0x20" and
+        .fault.permission == true' "$T/out" >/dev/null; then
+    pass pkey
+else
+    fail pkey "$(cat "$T/out")"
+fi
+
 # PAE: PDPTE register 0 -> PD 0x3000 -> 2 MiB page.
 mkimg "$T/pae.img" 0x4000 0x1000=0x3001 0x3000=0x2000e7
 if run pae 0 walk --image "$T/pae.img" --cr3 0x1000 --efer 0 --json 0x133025 &&
@@ -151,6 +173,13 @@ mkimg "$T/pae_bad.img" 0x4000 0x1000=0x3001 0x1008=0x8000000000003001
 if run pae_gp 1 walk --image "$T/pae_bad.img" --cr3 0x1000 --efer 0 0x133025 &&
     has pae_gp "fault: #GP(0) when loading PAE PDPTE 1"; then
     pass pae_gp
+fi
+if run pae_gp_json 1 walk --image "$T/pae_bad.img" --cr3 0x1000 --efer 0 --json 0x133025 &&
+    jq -e '.fault.vector == 13 and .fault.index == 1 and .fault.reserved_bits == "0x8000000000000000"
+        and (.fault.reason | test("MOV to CR #GP"))' "$T/out" >/dev/null; then
+    pass pae_gp_json
+else
+    fail pae_gp_json "$(cat "$T/out")"
 fi
 # 32-bit paging with PSE: a 4 MiB page whose PDE[16:13] gives GPA bits 35:32 (PSE-36).
 mkimg "$T/pse.img" 0x2000 0x1004=0x00402083:4

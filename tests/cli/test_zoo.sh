@@ -3,6 +3,7 @@
 # and check the explanation against its expectations file (cause id, the
 # secondary cause, the exception chain, CR2 values, the faulting level).
 # SKIPs without /dev/kvm, without jq, or while `kvmscope run` does not exist.
+# san: yes
 set -u
 K=$1
 cd "$(dirname "$0")/../.."

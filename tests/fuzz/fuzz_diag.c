@@ -27,6 +27,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     } else {
         size = 0;
     }
+    /* Booleans must hold 0 or 1; the raw bytes above may not. */
+    snap->s.pdptr_valid = fz_take(&data, &size, 1) & 1;
     snap->cpl = (unsigned)fz_take(&data, &size, 1) & 3;
     snap->event = (enum snap_event)(fz_take(&data, &size, 1) % (SNAP_EV_EXCEPTION + 1));
     snap->pt_cpu.maxphyaddr = 32 + (unsigned)fz_take(&data, &size, 1) % 21;

@@ -10,11 +10,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct snapshot *snap = calloc(1, sizeof(*snap));
     struct diag_report *r = NULL;
     char err[KS_ERR_LEN];
+    int rc;
 
     if (!core || !snap)
         goto out;
-    if (elfcore_parse(data, size, core, err) != 0)
+    rc = elfcore_parse(data, size, core, err);
+    if (rc != 0) {
+        if (rc != -EINVAL && rc != -ENOSPC && rc != -ENOTSUP && rc != -ENOMEM)
+            __builtin_trap();
         goto out;
+    }
+    /* Every mapped byte must be readable: the regions lie inside the input. */
+    for (unsigned i = 0; i < core->mem.nregions; i++) {
+        const struct gmem_region *g = &core->mem.region[i];
+        uint8_t b;
+        if (gmem_read(&core->mem, g->gpa, &b, 1) ||
+            gmem_read(&core->mem, g->gpa + g->size - 1, &b, 1))
+            __builtin_trap();
+    }
     snapshot_init(snap);
     if (elfcore_snapshot(core, 0, snap) == 0) {
         snap->mem = &core->mem;

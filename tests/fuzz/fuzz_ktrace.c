@@ -10,9 +10,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct kt_trace t;
     struct strbuf sb;
     char err[KS_ERR_LEN];
+    int rc;
 
     kt_init(&t);
-    if (kt_parse_text((const char *)data, size, &t, err) == 0 && kt_analyze(&t, &as, &a) == 0) {
+    rc = kt_parse_text((const char *)data, size, &t, err);
+    if (rc != 0 && rc != -EINVAL && rc != -ENOENT && rc != -ENOMEM)
+        __builtin_trap();
+    if (rc == 0 && kt_analyze(&t, &as, &a) == 0) {
         sb_init(&sb);
         kt_render_text(&t, &a, &sb);
         kt_render_json(&t, &a, &sb);

@@ -281,8 +281,8 @@ static void build_tables(struct gmem *m, struct pt_ctx *c)
     put64(0x1000, 0x2003);
     put64(0x2000, 0x3003);
     put64(0x3000 + 2 * 8, 0x4003);
-    put64(0x4000, 0x5003);  /* GVA 0x400000 -> 0x5000 */
-    put64(0x4008, 0x6003);  /* GVA 0x401000 -> 0x6000 */
+    put64(0x4000, 0x5003); /* GVA 0x400000 -> 0x5000 */
+    put64(0x4008, 0x6003); /* GVA 0x401000 -> 0x6000 */
     gmem_init(m);
     gmem_add(m, 0, sizeof(ram), ram, true);
     memset(c, 0, sizeof(*c));

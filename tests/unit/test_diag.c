@@ -27,10 +27,15 @@ static void test_gbpages_triple_fault(void)
     EXPECT_CONTAINS(sb_str(&text), "PS at level 3");
     EXPECT_CONTAINS(sb_str(&text), "F is not reported because EFER.NXE=0 and CR4.SMEP=0");
     EXPECT_CONTAINS(sb_str(&json), "\"cause\":{\"id\":\"rsvd-gbpages\"");
-    EXPECT_CONTAINS(sb_str(&json), "\"levels\":[{\"level\":4,\"index\":0,\"entry_gpa\":\"0x1000\"");
-    EXPECT_CONTAINS(sb_str(&json), "\"fault\":{\"error_code\":9,\"flags\":\"P|RSVD\",\"level\":3");
-    EXPECT_CONTAINS(sb_str(&json), "\"exceptions\":[{\"vector\":14,\"name\":\"#PF\",\"error_code\":9,"
-                                   "\"cr2\":\"0x10000\"");
+    EXPECT_CONTAINS(
+        sb_str(&json),
+        "\"levels\":[{\"level\":4,\"index\":0,\"entry_gpa\":\"0x1000\",\"entry\":\"0x2003\","
+        "\"verdict\":\"ok\"}");
+    EXPECT_CONTAINS(sb_str(&json), "\"fault\":{\"vector\":14,\"error_code\":9,\"flags\":\"P|RSVD\","
+                                   "\"level\":3,\"reserved_bits\":\"0x80\"");
+    EXPECT_CONTAINS(sb_str(&json),
+                    "\"exceptions\":[{\"vector\":14,\"name\":\"#PF\",\"error_code\":9,"
+                    "\"cr2\":\"0x10000\"");
 }
 
 /* The seed's own registers (shared/seed/kvm-1gb-pages.txt) with its two walked entries. */
@@ -50,14 +55,19 @@ static void seed_state(void)
     s->gpr[X86_RCX] = 0xc0000080;
     s->gpr[X86_RSP] = 0x1bfa000;
     s->rflags = 0x10086;
-    s->seg[X86_SEG_CS] = (struct x86_seg){.selector = 0x10, .type = 0xb, .s = 1, .present = 1,
-                                          .db = 1, .limit = 0xffffffff, .g = 1};
+    s->seg[X86_SEG_CS] = (struct x86_seg){
+        .selector = 0x10, .type = 0xb, .s = 1, .present = 1, .db = 1, .limit = 0xffffffff, .g = 1};
     for (unsigned i = 0; i < X86_NR_SREGS; i++)
         if (i != X86_SEG_CS && i != X86_SEG_LDTR && i != X86_SEG_TR)
-            s->seg[i] = (struct x86_seg){.selector = 0x18, .type = 0x3, .s = 1, .present = 1,
-                                         .db = 1, .limit = 0xffffffff, .g = 1};
-    s->seg[X86_SEG_TR] = (struct x86_seg){.selector = 0, .type = 0xb, .present = 1,
-                                          .limit = 0xffff};
+            s->seg[i] = (struct x86_seg){.selector = 0x18,
+                                         .type = 0x3,
+                                         .s = 1,
+                                         .present = 1,
+                                         .db = 1,
+                                         .limit = 0xffffffff,
+                                         .g = 1};
+    s->seg[X86_SEG_TR] =
+        (struct x86_seg){.selector = 0, .type = 0xb, .present = 1, .limit = 0xffff};
     s->gdt = (struct x86_dtable){.base = 0x100018, .limit = 0xf};
     s->idt = (struct x86_dtable){.base = 0, .limit = 0};
     put64(0xbf8000, 0xbf9023);
@@ -252,7 +262,7 @@ static void test_smap(void)
     fixture();
     all_user();
     snap.s.cr4 |= X86_CR4_SMAP;
-    snap.s.rflags |= X86_RFLAGS_AC; /* AC does not help implicit accesses */
+    snap.s.rflags |= X86_RFLAGS_AC;    /* AC does not help implicit accesses */
     put64(0x4000 + 0x10 * 8, 0x10003); /* code is supervisor */
     CODE(0x48, 0x8b, 0x03);
     snap.s.gpr[X86_RBX] = 0x50000;
@@ -410,6 +420,67 @@ static void test_fetch_second_page(void)
     EXPECT_EQ(exc_cr2(0), 0x11000);
 }
 
+/* 32-bit protected mode with PAE paging: bits 62:MAXPHYADDR of a PDE are reserved. */
+static void test_rsvd_pae(void)
+{
+    fixture();
+    snap.s.efer = 0;
+    snap.s.seg[X86_SEG_CS].l = 0;
+    snap.s.seg[X86_SEG_CS].db = 1;
+    snap.s.cr3 = 0x5000;
+    put64(0x5000, 0x3001);              /* PDPTE 0 -> PD 0x3000 */
+    put64(0x3000, 0x4003 | KS_BIT(62)); /* ignored in 4-level, reserved in PAE */
+    snap.s.idt.limit = 0x7ff;
+    explain();
+    EXPECT_CAUSE("rsvd-pae");
+    EXPECT_EQ(diag_fault_level(rep), 2);
+    EXPECT(exc_is(0, X86_PF, 0x9));
+    EXPECT(diag_triple_fault(rep));
+    EXPECT_CONTAINS(sb_str(&text), "32-bit protected mode");
+}
+
+/* 32-bit paging with CR4.PSE: KVM always assumes PSE-36, so bits 21:17 are reserved. */
+static void test_rsvd_pse36(void)
+{
+    fixture();
+    snap.s.efer = 0;
+    snap.s.cr4 = X86_CR4_PSE;
+    snap.s.seg[X86_SEG_CS].l = 0;
+    snap.s.seg[X86_SEG_CS].db = 1;
+    snap.s.cr3 = 0x6000;
+    put64(0x6000, 0x00020083); /* 4 MiB page with bit 17 */
+    snap.s.idt.limit = 0x7ff;
+    explain();
+    EXPECT_CAUSE("rsvd-pse36");
+    EXPECT_EQ(diag_fault_level(rep), 2);
+    EXPECT(exc_is(0, X86_PF, 0x9));
+}
+
+static void test_invalid_opcode(void)
+{
+    fixture();
+    CODE(0x06); /* push es: not in 64-bit mode */
+    snap.s.idt.limit = 0;
+    explain();
+    EXPECT_CAUSE("invalid-opcode");
+    EXPECT_STR(diag_secondary_id(rep), "idt-limit");
+    EXPECT(exc_is(0, X86_UD, -1));
+    EXPECT(exc_is(1, X86_GP, 6 * 8 + 3));
+}
+
+static void test_privileged_insn(void)
+{
+    fixture();
+    all_user();
+    snap.cpl = 3;
+    snap.s.seg[X86_SEG_CS].selector = 0x2b;
+    CODE(0x0f, 0x01, 0x10); /* lgdt [rax] */
+    explain();
+    EXPECT_CAUSE("privileged-insn");
+    EXPECT(exc_is(0, X86_GP, 0));
+    EXPECT_EQ(diag_exception_count(rep), 1); /* delivered on the RSP0 stack */
+}
+
 /* Guests that stopped normally, or handled their own fault, get no cause. */
 static void test_no_false_alarm(void)
 {
@@ -441,8 +512,11 @@ static void test_known_exception(void)
     put64(0x2000, 0x83);
     snap.event = SNAP_EV_EXCEPTION;
     snap.n_exc = 1;
-    snap.exc[0] = (struct snap_exception){.vector = 14, .has_error_code = true,
-                                          .error_code = 0x8, .has_cr2 = true, .cr2 = 0x10000,
+    snap.exc[0] = (struct snap_exception){.vector = 14,
+                                          .has_error_code = true,
+                                          .error_code = 0x8,
+                                          .has_cr2 = true,
+                                          .cr2 = 0x10000,
                                           .rip = 0x10000};
     snprintf(snap.source, sizeof(snap.source), "QEMU -d int log");
     explain();
@@ -492,6 +566,10 @@ int main(void)
     RUN(test_cr_invalid);
     RUN(test_unbacked_fetch);
     RUN(test_fetch_second_page);
+    RUN(test_rsvd_pae);
+    RUN(test_rsvd_pse36);
+    RUN(test_invalid_opcode);
+    RUN(test_privileged_insn);
     RUN(test_no_false_alarm);
     RUN(test_known_exception);
     RUN(test_registers_only);

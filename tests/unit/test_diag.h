@@ -84,8 +84,8 @@ static inline void fixture(void)
     ram[0x10000] = 0x90;           /* nop */
 
     snapshot_init(&snap);
-    snap.have = SNAP_HAVE_GPRS | SNAP_HAVE_SREGS | SNAP_HAVE_CRS | SNAP_HAVE_EFER |
-                SNAP_HAVE_MEM | SNAP_HAVE_CPL | SNAP_HAVE_PT_CPU;
+    snap.have = SNAP_HAVE_GPRS | SNAP_HAVE_SREGS | SNAP_HAVE_CRS | SNAP_HAVE_EFER | SNAP_HAVE_MEM |
+                SNAP_HAVE_CPL | SNAP_HAVE_PT_CPU;
     snap.mem = &mem;
     snap.event = SNAP_EV_TRIPLE_FAULT;
     snap.pt_cpu.maxphyaddr = 36;
@@ -97,14 +97,19 @@ static inline void fixture(void)
     s->rip = 0x10000;
     s->rflags = 0x2;
     s->gpr[X86_RSP] = 0x20000;
-    s->seg[X86_SEG_CS] = (struct x86_seg){.selector = 0x08, .type = 0xb, .s = 1, .present = 1,
-                                          .l = 1, .limit = 0xffffffff, .g = 1};
+    s->seg[X86_SEG_CS] = (struct x86_seg){
+        .selector = 0x08, .type = 0xb, .s = 1, .present = 1, .l = 1, .limit = 0xffffffff, .g = 1};
     for (unsigned i = 0; i < X86_NR_SREGS; i++)
         if (i != X86_SEG_CS && i != X86_SEG_LDTR && i != X86_SEG_TR)
-            s->seg[i] = (struct x86_seg){.selector = 0x10, .type = 0x3, .s = 1, .present = 1,
-                                         .db = 1, .limit = 0xffffffff, .g = 1};
-    s->seg[X86_SEG_TR] = (struct x86_seg){.selector = 0x20, .type = 0xb, .present = 1,
-                                          .base = 0xa000, .limit = 0x67};
+            s->seg[i] = (struct x86_seg){.selector = 0x10,
+                                         .type = 0x3,
+                                         .s = 1,
+                                         .present = 1,
+                                         .db = 1,
+                                         .limit = 0xffffffff,
+                                         .g = 1};
+    s->seg[X86_SEG_TR] = (struct x86_seg){
+        .selector = 0x20, .type = 0xb, .present = 1, .base = 0xa000, .limit = 0x67};
     s->seg[X86_SEG_LDTR] = (struct x86_seg){.unusable = 1};
     s->gdt = (struct x86_dtable){.base = 0x8000, .limit = 0x27};
     s->idt = (struct x86_dtable){.base = 0x9000, .limit = 0xfff};

@@ -104,10 +104,10 @@ static size_t write_notes(const struct core_opts *o, struct buf *b, size_t off)
         put64(b, off + 152 + 3 * 24 + 16, 0xfeed0000 + c); /* fs base */
         put64(b, off + 152 + 8 * 24 + 16, 0x100100);       /* gdt */
         put32(b, off + 152 + 8 * 24 + 4, 0x17);
-        put64(b, off + 392, 0x80000011);       /* cr0 */
-        put64(b, off + 392 + 16, 0xdead0000);  /* cr2 */
-        put64(b, off + 392 + 24, 0x101000);    /* cr3 */
-        put64(b, off + 392 + 32, 0x20);        /* cr4 */
+        put64(b, off + 392, 0x80000011);      /* cr0 */
+        put64(b, off + 392 + 16, 0xdead0000); /* cr2 */
+        put64(b, off + 392 + 24, 0x101000);   /* cr3 */
+        put64(b, off + 392 + 32, 0x20);       /* cr4 */
         if (o->qemu_size >= 440)
             put64(b, off + 432, 0x4b5);
         off += (o->qemu_size + 3) & ~3u;
@@ -185,8 +185,14 @@ static struct buf build_core(const struct core_opts *o)
             Elf64_Phdr p = {type, 0, off, paddr, paddr, filesz, memsz, 0};
             memcpy(b.p + phoff + i * phsz, &p, sizeof(p));
         } else {
-            Elf32_Phdr p = {type, (uint32_t)off, (uint32_t)paddr, (uint32_t)paddr,
-                            (uint32_t)filesz, (uint32_t)memsz, 0, 0};
+            Elf32_Phdr p = {type,
+                            (uint32_t)off,
+                            (uint32_t)paddr,
+                            (uint32_t)paddr,
+                            (uint32_t)filesz,
+                            (uint32_t)memsz,
+                            0,
+                            0};
             memcpy(b.p + phoff + i * phsz, &p, sizeof(p));
         }
     }
@@ -345,7 +351,7 @@ static void overlapping_loads_clipped(void)
 }
 
 /* Phdr field offsets in the ELF64 test core (sections first: phdrs at 192). */
-#define PH0 192
+#define PH0      192
 #define PH_LOAD1 (192 + 56)
 
 static void hostile_headers(void)

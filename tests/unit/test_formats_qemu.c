@@ -274,22 +274,21 @@ static void several_dumps(void)
 
 static void real_mode_segments(void)
 {
-    const char *dump =
-        "EAX=00000000 EBX=00000000 ECX=00000000 EDX=00000663\n"
-        "ESI=00000000 EDI=00000000 EBP=00000000 ESP=00000000\n"
-        "EIP=0000fff0 EFL=00000002 [-------] CPL=0 II=0 A20=1 SMM=0 HLT=0\n"
-        "ES =0000 00000000 0000ffff 00009300\n"
-        "CS =f000 ffff0000 0000ffff 00009b00\n"
-        "SS =0000 00000000 0000ffff 00009300\n"
-        "DS =0000 00000000 0000ffff 00009300\n"
-        "FS =0000 00000000 0000ffff 00009300\n"
-        "GS =0000 00000000 0000ffff 00009300\n"
-        "LDT=0000 00000000 0000ffff 00008200\n"
-        "TR =0000 00000000 0000ffff 00008b00\n"
-        "GDT=     00000000 0000ffff\n"
-        "IDT=     00000000 0000ffff\n"
-        "CR0=60000010 CR2=00000000 CR3=00000000 CR4=00000000\n"
-        "Triple fault\n";
+    const char *dump = "EAX=00000000 EBX=00000000 ECX=00000000 EDX=00000663\n"
+                       "ESI=00000000 EDI=00000000 EBP=00000000 ESP=00000000\n"
+                       "EIP=0000fff0 EFL=00000002 [-------] CPL=0 II=0 A20=1 SMM=0 HLT=0\n"
+                       "ES =0000 00000000 0000ffff 00009300\n"
+                       "CS =f000 ffff0000 0000ffff 00009b00\n"
+                       "SS =0000 00000000 0000ffff 00009300\n"
+                       "DS =0000 00000000 0000ffff 00009300\n"
+                       "FS =0000 00000000 0000ffff 00009300\n"
+                       "GS =0000 00000000 0000ffff 00009300\n"
+                       "LDT=0000 00000000 0000ffff 00008200\n"
+                       "TR =0000 00000000 0000ffff 00008b00\n"
+                       "GDT=     00000000 0000ffff\n"
+                       "IDT=     00000000 0000ffff\n"
+                       "CR0=60000010 CR2=00000000 CR3=00000000 CR4=00000000\n"
+                       "Triple fault\n";
 
     EXPECT_EQ(parse_str(dump), 0);
     EXPECT_EQ(snap.s.seg[X86_SEG_CS].base, 0xffff0000);

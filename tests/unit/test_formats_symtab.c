@@ -77,8 +77,8 @@ static size_t build_elf32(uint8_t *b, size_t cap)
     syms[2] = (Elf32_Sym){7, 0x100020, 0x40, ELF32_ST_INFO(STB_GLOBAL, STT_FUNC), 0, 1};
     syms[3] = (Elf32_Sym){13, 0x102000, 0x10, ELF32_ST_INFO(STB_GLOBAL, STT_OBJECT), 0, 2};
     memcpy(b + off, syms, sizeof(syms));
-    sh[1] = (Elf32_Shdr){0, SHT_SYMTAB, 0, 0, (Elf32_Off)off, sizeof(syms), 2, 1, 4,
-                         sizeof(Elf32_Sym)};
+    sh[1] =
+        (Elf32_Shdr){0, SHT_SYMTAB, 0, 0, (Elf32_Off)off, sizeof(syms), 2, 1, 4, sizeof(Elf32_Sym)};
     off += sizeof(syms);
     memcpy(b + off, strtab, sizeof(strtab));
     sh[2] = (Elf32_Shdr){0, SHT_STRTAB, 0, 0, (Elf32_Off)off, sizeof(strtab), 0, 0, 1, 0};

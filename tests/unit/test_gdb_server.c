@@ -715,6 +715,82 @@ static void monitor_commands(void)
     gdb_server_free(&S);
 }
 
+static void put32(uint64_t gpa, uint32_t v)
+{
+    memcpy(M.ram + gpa, &v, 4);
+}
+
+/* monitor pt and walk in the legacy modes a Multiboot kernel starts in. */
+static void monitor_legacy_paging(void)
+{
+    char *t;
+
+    setup();
+    /* 32-bit paging with PSE: PD @0x10000, PT @0x11000. */
+    put32(0x10000, 0x11000 | 3);
+    put32(0x11000 + 4, 0x5000 | 3);            /* va 0x1000 -> 0x5000 */
+    put32(0x10000 + 4, 0x00400083);            /* va 4M -> 4M page */
+    put32(0x10000 + 8, 0x00800083 | 1u << 21); /* bit 21 of a 4 MiB PDE is reserved */
+    M.regs.s.cr0 = X86_CR0_PE | X86_CR0_PG;
+    M.regs.s.cr3 = 0x10000;
+    M.regs.s.cr4 = X86_CR4_PSE;
+    M.regs.s.efer = 0;
+    M.regs.s.seg[X86_SEG_CS].l = 0;
+    t = monitor("pt");
+    EXPECT_CONTAINS(t, "32-bit paging, CR3=0x10000");
+    EXPECT_CONTAINS(t, "0000000000001000-0000000000002000 0000000000001000 -> gpa 0x5000 -rw");
+    EXPECT_CONTAINS(t, "0000000000400000-0000000000800000 0000000000400000 -> gpa 0x400000 -rw");
+    EXPECT_CONTAINS(t, "0000000000800000 RESERVED BITS 0x200000");
+    t = monitor("walk 0x1004");
+    EXPECT_CONTAINS(t, "GPA 0x5004");
+    EXPECT_STR(xchg("m1004,2"), "0000");
+    memcpy(M.ram + 0x5004, "\x12\x34", 2);
+    EXPECT_STR(xchg("m1004,2"), "1234");
+
+    /* PAE: PDPTEs @0x12000, PD @0x13000 (a 2 MiB page and a PT @0x14000). */
+    put64(0x12000, 0x13000 | 1);
+    put64(0x13000, 0x14000 | 3);
+    put64(0x13008, 0x200000 | 0x83);
+    put64(0x14000 + 3 * 8, 0x7000 | 1);
+    M.regs.s.cr3 = 0x12000;
+    M.regs.s.cr4 = X86_CR4_PAE;
+    t = monitor("walk 0x3008");
+    EXPECT_CONTAINS(t, "GPA 0x7008");
+    put64(0x12008, 0x15000 | 3); /* R/W is reserved in a PAE PDPTE (SDM Table 4-8) */
+    t = monitor("pt");
+    EXPECT_CONTAINS(t, "PAE paging, CR3=0x12000");
+    EXPECT_CONTAINS(t, "0000000000003000-0000000000004000 0000000000001000 -> gpa 0x7000 -r-");
+    EXPECT_CONTAINS(t, "0000000000200000-0000000000400000 0000000000200000 -> gpa 0x200000 -rw");
+    EXPECT_CONTAINS(t, "RESERVED BITS 0x2 in PDPTE1");
+    t = monitor("walk 0x3008");
+    EXPECT_CONTAINS(t, "loading CR3 would #GP");
+    gdb_server_free(&S);
+}
+
+static void fpu_tags(void)
+{
+    uint8_t st[8][10];
+
+    memset(st, 0, sizeof(st));
+    /* ST(0) = 1.0 (exponent 0x3fff, integer bit set), ST(1) = 0, ST(2) = infinity. */
+    st[0][7] = 0x80;
+    st[0][8] = 0xff;
+    st[0][9] = 0x3f;
+    st[2][7] = 0x80;
+    st[2][8] = 0xff;
+    st[2][9] = 0x7f;
+    /* FINIT: everything empty. */
+    EXPECT_EQ(gdb_ftag_full(0, 0, st), 0xffff);
+    /* TOP = 5: ST(0) is physical 5, ST(1) physical 6, ST(2) physical 7. */
+    /* phys 0-4 empty (11), 5 valid (00), 6 zero (01), 7 special (10). */
+    EXPECT_EQ(gdb_ftag_full(0xe0, 5 << 11, st), 0x93ff);
+    /* An empty register is empty whatever it holds. */
+    EXPECT_EQ(gdb_ftag_full(0x20, 5 << 11, st), 0xf3ff);
+    EXPECT_EQ(gdb_ftag_abridged(0x93ff), 0xe0);
+    EXPECT_EQ(gdb_ftag_abridged(0xffff), 0);
+    EXPECT_EQ(gdb_ftag_abridged(0), 0xff);
+}
+
 int main(void)
 {
     RUN(handshake);
@@ -725,5 +801,7 @@ int main(void)
     RUN(acks);
     RUN(malformed_and_disconnect);
     RUN(monitor_commands);
+    RUN(monitor_legacy_paging);
+    RUN(fpu_tags);
     return t_done();
 }

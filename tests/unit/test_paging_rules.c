@@ -5,6 +5,8 @@
  */
 #include "test_paging.h"
 
+#include "../../lib/paging/paging_internal.h"
+
 #define GVA 0x133025ULL
 
 static void modes(void)
@@ -98,6 +100,31 @@ static void masks_pae_32(void)
     EXPECT_EQ(pt_rsvd_mask(&ctx, 2, true), KS_BITS(17, 21));
     set_32bit(false);
     EXPECT_EQ(pt_rsvd_mask(&ctx, 2, true), 0);
+}
+
+/* The walk's precomputed table equals pt_rsvd_mask in every mode and configuration. */
+static void mask_table_consistent(void)
+{
+    static const uint64_t cr4s[] = {X86_CR4_PAE, X86_CR4_PAE | X86_CR4_LA57, 0, X86_CR4_PSE,
+                                    X86_CR4_PAE};
+    static const uint64_t efers[] = {X86_EFER_LME | X86_EFER_LMA, X86_EFER_LME | X86_EFER_LMA, 0, 0,
+                                     0};
+
+    for (int cfg = 0; cfg < 16; cfg++)
+        for (size_t m = 0; m < KS_ARRAY_SIZE(cr4s); m++) {
+            uint64_t table[2][6];
+
+            reset();
+            ctx.cr4 = cr4s[m];
+            ctx.efer = efers[m] | ((cfg & 1) ? X86_EFER_NXE : 0);
+            ctx.cpu.gbpages = cfg & 2;
+            ctx.cpu.amd = cfg & 4;
+            ctx.cpu.maxphyaddr = (cfg & 8) ? 52 : 39;
+            pt_rsvd_table(&ctx, pt_mode_of(&ctx), table);
+            for (int level = 1; level <= 5; level++)
+                for (int b7 = 0; b7 < 2; b7++)
+                    EXPECT_EQ(table[b7][level], pt_rsvd_mask(&ctx, level, b7));
+        }
 }
 
 /* Each family fires at the level it belongs to, with its reason bit. */
@@ -633,6 +660,7 @@ int main(void)
         C(impossible_states),
         C(masks_4level),
         C(masks_pae_32),
+        C(mask_table_consistent),
         C(reserved_families),
         C(permissions),
         C(permissions_smep_smap),

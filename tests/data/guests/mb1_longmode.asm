@@ -4,7 +4,10 @@
 ;   - default build: 2 MiB pages, ends in a 64-bit `hlt` loop;
 ;   - -DGB1: the first GiB mapped with one 1 GiB page (PDPTE.PS=1) and no
 ;     IDT, the seed's bug: on a KVM without 1 GiB pages the first fetch after
-;     CR0.PG faults with P|RSVD, then #DF, then a triple fault.
+;     CR0.PG faults with P|RSVD, then #DF, then a triple fault;
+;   - -DUNBACKED: 128 MiB identity-mapped, then a jump to GPA 0x6000000,
+;     which has no RAM behind it (run with -m 16): KVM cannot fetch the
+;     instruction and QEMU prints "KVM internal error. Suberror: 1".
 ; Multiboot 1 header: Multiboot Specification 0.6.96 §3.1.1.
 bits 32
 org 0x100000
@@ -33,6 +36,17 @@ start:
     mov dword [pml4], pdpt + 3     ; P|W
 %ifdef GB1
     mov dword [pdpt], 0x83         ; P|W|PS: a 1 GiB page at 0
+%elifdef UNBACKED
+    mov dword [pdpt], pd + 3
+    xor ecx, ecx                   ; 64 2 MiB pages: 0..128 MiB
+.map:
+    mov eax, ecx
+    shl eax, 21
+    or eax, 0x83
+    mov [pd + ecx * 8], eax
+    inc ecx
+    cmp ecx, 64
+    jne .map
 %else
     mov dword [pdpt], pd + 3
     mov dword [pd], 0x83           ; 2 MiB pages at 0 and 2 MiB
@@ -70,6 +84,10 @@ long_mode:
     mov r9, 0x9999
     mov r15, 0xf00dfeed
     mov dword [marker], 0xC0FFEE42
+%ifdef UNBACKED
+    mov rcx, 0x6000000
+    jmp rcx
+%endif
 halt:
     hlt
     jmp halt

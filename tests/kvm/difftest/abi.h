@@ -66,6 +66,7 @@
 #define DT_CMD_WRITES 0x40
 #define DT_MAX_WRITES 16
 #define DT_CMD_WSIZE  0x140 /* legacy guest: 4 or 8, the size of each entry store */
+#define DT_CMD_RFLAGS 0x148 /* loaded (POPF / IRET) right before the access */
 
 /* Result block (u64 fields at DT_RES + offset). */
 #define DT_RES_PHASE  0x00

@@ -63,6 +63,21 @@ static uint64_t reserved_bit(uint64_t *s, unsigned maxphyaddr, int level, bool p
     return KS_BIT(lo + below(s, hi - lo + 1));
 }
 
+/*
+ * A table pointer: usually (table); sometimes unbacked GPA space, which KVM's
+ * walker reads as not present (spec/paging.md §3.4). Half of those set one of
+ * the four address bits just below MAXPHYADDR, so that a model using a wrong
+ * MAXPHYADDR (calling that bit reserved, or a reserved bit an address) shows.
+ */
+static gpa_t unbacked_or(uint64_t *s, unsigned maxphyaddr, gpa_t table)
+{
+    if (!one_in(s, 48))
+        return table;
+    if (one_in(s, 2) && maxphyaddr >= 36)
+        return table | KS_BIT(maxphyaddr - 1 - below(s, 4));
+    return DT_UNBACKED + below(s, 0x10000) * 0x1000;
+}
+
 static gpa_t data_frame(uint64_t *s, uint64_t size)
 {
     return DT_DATA + below(s, (DT_RAM_SIZE - DT_DATA) / size) * size;
@@ -118,10 +133,8 @@ static uint64_t gen_entry(uint64_t *s, const struct dt_gen_cfg *cfg, int level, 
         e |= data_frame(s, 0x200000) | (one_in(s, 4) ? KS_BIT(12) : 0);
     else if (level == 3 && ps)
         e |= below(s, 4) << 30 | (one_in(s, 4) ? KS_BIT(12) : 0);
-    else if (one_in(s, 64))
-        e |= DT_UNBACKED + below(s, 0x10000) * 0x1000;
     else
-        e |= next_table;
+        e |= unbacked_or(s, cfg->cpu.maxphyaddr, next_table);
 
     /* Large leaves get more: their bits 13..20 / 13..29 are the interesting ones. */
     if (one_in(s, ps && level >= 2 ? 8 : 24))
@@ -169,6 +182,16 @@ static void gen_4level(uint64_t *sp, const struct dt_gen_cfg *cfg, struct dt_cas
 
     table[4] = DT_PML4_POOL + below(&s, DT_PML4_POOL_PAGES) * 0x1000;
     pick_tables(&s, &table[1], 3);
+    /* One case in 16 shares pages between levels (self-maps, aliased tables):
+     * a lower level reuses a higher level's page, so one entry may be read at
+     * two levels. Slot 0 of a PML4 page stays the harness's. */
+    if (one_in(&s, 16)) {
+        for (int l = 3; l >= 1; l--) {
+            int from = l + 1 + (int)below(&s, 4 - l);
+            if (one_in(&s, 2) && !(table[from] == table[4] && idx[l] == 0))
+                table[l] = table[from];
+        }
+    }
     c->cr3 = table[4] | (one_in(&s, 4) ? next(&s) & (PTE_PWT | PTE_PCD) : 0);
     for (int l = 4; l >= 1; l--) {
         struct dt_entry *e = &c->ent[4 - l];
@@ -239,6 +262,8 @@ static uint64_t gen_legacy_entry(uint64_t *s, const struct dt_gen_cfg *cfg, bool
         e |= data_frame(s, 0x200000) | (one_in(s, 4) ? KS_BIT(12) : 0);
     else if (ps && pse && level == 2) /* with CR4.PSE=0 the PS bit is ignored */
         e |= data_frame(s, 0x400000) | (one_in(s, 4) ? KS_BIT(12) : 0);
+    else if (pae)
+        e |= unbacked_or(s, cfg->cpu.maxphyaddr, next_table);
     else if (one_in(s, 64))
         e |= DT_UNBACKED + below(s, 0x10000) * 0x1000;
     else
@@ -309,6 +334,8 @@ void dt_gen_case(const struct dt_gen_cfg *cfg, uint64_t seed, uint64_t index, st
     c->kind = (unsigned)below(&s, 3);
     c->user = one_in(&s, 2);
     c->wval = 0xd1ff000000000000ULL | index;
+    /* RFLAGS.AC lifts SMAP for CPL0 data accesses (spec/paging.md §3.3 rule 5). */
+    c->rflags = 0x2 | (one_in(&s, 2) ? X86_RFLAGS_AC : 0);
     if (cfg->legacy)
         gen_legacy(&s, cfg, c);
     else
@@ -333,7 +360,7 @@ void dt_case_ctx(const struct dt_case *c, const struct pt_cpu *cpu, struct pt_ct
         .cr3 = c->cr3,
         .cr4 = c->cr4,
         .efer = c->efer,
-        .rflags = 0x2, /* the guest never sets RFLAGS.AC */
+        .rflags = c->rflags,
         .cpu = *cpu,
     };
 }

@@ -36,10 +36,11 @@ struct dt_case {
     enum pt_mode mode; /* PT_MODE_4LEVEL, PT_MODE_PAE or PT_MODE_32 */
     uint64_t cr0, cr3, cr4, efer;
     gva_t gva;
-    unsigned kind;  /* enum dt_kind */
-    bool user;      /* performed at CPL3 */
-    uint64_t wval;  /* value a write stores */
-    unsigned esize; /* entry size: 4 (32-bit paging) or 8 */
+    unsigned kind;   /* enum dt_kind */
+    bool user;       /* performed at CPL3 */
+    uint64_t wval;   /* value a write stores */
+    uint64_t rflags; /* loaded right before the access (AC varies; CR0.AM=0, so no #AC) */
+    unsigned esize;  /* entry size: 4 (32-bit paging) or 8 */
     unsigned nent;
     /* Entries written before the access, top level first: the walk path
      * (4-level: L4..L1; 32-bit: L2, L1) or, for PAE, all four PDPTEs then L2, L1. */
@@ -55,7 +56,7 @@ void dt_gen_case(const struct dt_gen_cfg *cfg, uint64_t seed, uint64_t index, st
 /* The access as the walker sees it: PFERR_W/F, plus PFERR_U at CPL3. */
 uint32_t dt_case_access(const struct dt_case *c);
 
-/* The model's view of the vCPU for (c): its control registers, RFLAGS (AC=0) and (cpu);
+/* The model's view of the vCPU for (c): its control registers, RFLAGS and (cpu);
  * PAE PDPTEs are left for the model to load from memory, as the CR0 load did. */
 void dt_case_ctx(const struct dt_case *c, const struct pt_cpu *cpu, struct pt_ctx *ctx);
 

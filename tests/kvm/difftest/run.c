@@ -30,11 +30,14 @@ struct dt_state {
     uint64_t probe_todo, probe_bit;
     bool probe_paging, paging_refused;
     uint64_t next_index, end_index;
+    struct dt_case *directed; /* cfg->directed's cases, [0, end_index) */
+    bool directed_built;
     enum pending pending;
     struct dt_case c;
     struct pt_walk w;
     int walk_rc;
-    bool pdpte_gp; /* PAE: the model says the CR0 load must #GP (reserved PDPTE bits) */
+    bool pdpte_gp;            /* PAE: the model says the CR0 load must #GP (reserved PDPTE bits) */
+    uint64_t pre[DT_MAX_ENT]; /* the entries in memory before the access (shared pages!) */
     unsigned dumps;
     char err[KS_ERR_LEN];
 };
@@ -53,12 +56,16 @@ static void wr64(const struct gmem *m, gpa_t gpa, uint64_t v)
     gmem_write(m, gpa, &v, 8);
 }
 
-static void fill_data(const struct gmem *m)
+/* Writes dt_pattern() over the data area; -EFAULT if it is not one RAM region. */
+static int fill_data(const struct gmem *m)
 {
     uint64_t *p = gmem_ptr(m, DT_DATA, DT_RAM_SIZE - DT_DATA);
 
+    if (!p)
+        return -EFAULT;
     for (gpa_t g = DT_DATA; g < DT_RAM_SIZE; g += 8)
         p[(g - DT_DATA) / 8] = dt_pattern(g);
+    return 0;
 }
 
 /*
@@ -247,6 +254,10 @@ static void post_case(struct dt_state *s)
          * guest's own store is what makes KVM's shadow MMU notice the change. */
         write_entry(s->m, c, c->ent[i].gpa, c->ent[i].val);
     }
+    /* When levels share a page, a later store may overwrite an earlier one. */
+    for (unsigned i = 0; i < c->nent; i++)
+        s->pre[i] = read_entry(s->m, c, c->ent[i].gpa);
+    wr64(s->m, DT_CMD + DT_CMD_RFLAGS, c->rflags);
     clear_result(s->m);
     dt_case_ctx(c, &s->gen.cpu, &ctx);
     s->pdpte_gp = c->mode == PT_MODE_PAE && pt_load_pdptrs(s->m, &ctx, pdptr) == -EINVAL;
@@ -263,6 +274,7 @@ static void post_probe(struct dt_state *s, uint64_t bit)
     wr64(s->m, DT_CMD + DT_CMD_GVA, DT_CMD);
     wr64(s->m, DT_CMD + DT_CMD_KIND, DT_READ);
     wr64(s->m, DT_CMD + DT_CMD_NWRITE, 0);
+    wr64(s->m, DT_CMD + DT_CMD_RFLAGS, 0x2);
     clear_result(s->m);
     s->probe_bit = bit;
 }
@@ -281,11 +293,14 @@ static enum dt_outcome outcome_of(const struct pt_walk *w)
     return DT_OUT_NP;
 }
 
-static void expected_entries(const struct dt_case *c, const struct pt_walk *w,
-                             uint64_t exp[DT_MAX_ENT])
+/* (pre) with the model's A/D updates applied in order (one entry may be updated twice). */
+static void expected_entries(const struct dt_state *s, uint64_t exp[DT_MAX_ENT])
 {
+    const struct dt_case *c = &s->c;
+    const struct pt_walk *w = &s->w;
+
     for (unsigned i = 0; i < c->nent; i++) {
-        exp[i] = c->ent[i].val;
+        exp[i] = s->pre[i];
         for (unsigned j = 0; !w->fault && j < w->n_ad; j++)
             if (w->ad[j].entry_gpa == c->ent[i].gpa)
                 exp[i] = w->ad[j].new_entry;
@@ -311,7 +326,7 @@ static bool agree(const struct dt_state *s, const struct dt_result *r,
             return false;
         }
         for (unsigned i = 0; i < c->nent; i++) {
-            if (post[i] != c->ent[i].val) {
+            if (post[i] != s->pre[i]) {
                 snprintf(why, len, "entry @0x%" PRIx64 " changed although the CR0 load failed",
                          c->ent[i].gpa);
                 return false;
@@ -358,7 +373,7 @@ static bool agree(const struct dt_state *s, const struct dt_result *r,
             return false;
         }
     }
-    expected_entries(c, w, exp);
+    expected_entries(s, exp);
     for (unsigned i = 0; i < c->nent; i++) {
         if (post[i] != exp[i]) {
             snprintf(why, len,
@@ -383,14 +398,14 @@ static void dump_case(FILE *f, const struct dt_state *s, const struct dt_result 
             s->gen.cpu.gbpages, s->gen.cpu.amd);
     fprintf(f,
             "  cr0 0x%" PRIx64 " cr3 0x%" PRIx64 " cr4 0x%" PRIx64 " efer 0x%" PRIx64
-            "  %s paging, access %s at CPL%d, gva 0x%016" PRIx64 "\n",
-            c->cr0, c->cr3, c->cr4, c->efer, pt_mode_name(c->mode), dt_kind_name(c->kind),
-            c->user ? 3 : 0, c->gva);
+            " rflags 0x%" PRIx64 "  %s paging, access %s at CPL%d, gva 0x%016" PRIx64 "\n",
+            c->cr0, c->cr3, c->cr4, c->efer, c->rflags, pt_mode_name(c->mode),
+            dt_kind_name(c->kind), c->user ? 3 : 0, c->gva);
     if (s->pdpte_gp)
         fprintf(f, "  model: a PDPTE has reserved bits, the CR0 load must #GP(0)\n");
     for (unsigned i = 0; i < c->nent; i++)
         fprintf(f, "  L%d @0x%08" PRIx64 " before 0x%016" PRIx64 " after 0x%016" PRIx64 "\n",
-                c->ent[i].level, c->ent[i].gpa, c->ent[i].val, post[i]);
+                c->ent[i].level, c->ent[i].gpa, s->pre[i], post[i]);
     fprintf(f,
             "  KVM:   phase %" PRIu64 " vector 0x%" PRIx64 " error 0x%" PRIx64 " cr2 0x%" PRIx64
             " value 0x%" PRIx64 " rip 0x%" PRIx64 "\n",
@@ -457,6 +472,11 @@ static void finish_case(struct dt_state *s)
     read_result(s->m, &r);
     for (unsigned i = 0; i < s->c.nent; i++)
         post[i] = read_entry(s->m, &s->c, s->c.ent[i].gpa);
+    if (s->directed && s->cfg->kvm) {
+        struct dt_kvm_outcome *o = &s->cfg->kvm[s->c.index];
+        *o = (struct dt_kvm_outcome){r.phase, r.vector, r.err, r.cr2, r.value, {0}};
+        memcpy(o->post, post, sizeof(o->post));
+    }
     s->st->cases++;
     if (agree(s, &r, post, why, sizeof(why))) {
         s->st->agree++;
@@ -468,7 +488,7 @@ static void finish_case(struct dt_state *s)
     s->st->disagree++;
     if (s->dumps++ < s->cfg->max_dumps)
         dump_case(s->cfg->out, s, &r, post, why);
-    fill_data(s->m); /* a stray write may have landed anywhere */
+    fill_data(s->m); /* a stray write may have landed anywhere (checked at start) */
 }
 
 static void finish_probe(struct dt_state *s)
@@ -518,11 +538,21 @@ static int on_port(void *opaque, uint64_t addr, bool write, uint8_t *data, unsig
         s->pending = PEND_PROBE;
         return VMM_IO_OK;
     }
+    if (s->directed && !s->directed_built) {
+        s->directed_built = true;
+        s->end_index = s->cfg->directed(s->cfg->directed_opaque, &s->gen.cpu, s->gen.cr4_extra,
+                                        s->directed, DT_MAX_DIRECTED);
+        for (uint64_t i = 0; i < s->end_index; i++)
+            s->directed[i].index = i;
+    }
     if (s->next_index == s->end_index) {
         *stop_code = 0;
         return VMM_IO_STOP;
     }
-    dt_gen_case(&s->gen, s->cfg->seed, s->next_index++, &s->c);
+    if (s->directed)
+        s->c = s->directed[s->next_index++];
+    else
+        dt_gen_case(&s->gen, s->cfg->seed, s->next_index++, &s->c);
     post_case(s);
     s->pending = PEND_CASE;
     return VMM_IO_OK;
@@ -568,6 +598,14 @@ int dt_run(const struct dt_run_cfg *cfg, struct dt_stats *st, char err[KS_ERR_LE
     s->probe_paging = cfg->legacy;
     s->next_index = cfg->first;
     s->end_index = cfg->first + cfg->count;
+    if (cfg->directed) {
+        s->directed = calloc(DT_MAX_DIRECTED, sizeof(*s->directed));
+        if (!s->directed) {
+            rc = -ENOMEM;
+            goto out;
+        }
+        s->next_index = s->end_index = 0; /* filled after the probes, in on_port() */
+    }
     rc = load_guest(s->m, cfg->guest, err);
     if (rc)
         goto out;
@@ -575,7 +613,12 @@ int dt_run(const struct dt_run_cfg *cfg, struct dt_stats *st, char err[KS_ERR_LE
         build_home_legacy(s->m);
     else
         build_home(s->m);
-    fill_data(s->m);
+    rc = fill_data(s->m);
+    if (rc) {
+        snprintf(err, KS_ERR_LEN, "guest RAM [0x%llx, 0x%llx) is not one region", DT_DATA,
+                 DT_RAM_SIZE);
+        goto out;
+    }
     rc = set_initial_state(vm, &s->gen);
     if (rc) {
         snprintf(err, KS_ERR_LEN, "vmm_set_state: %s", strerror(-rc));
@@ -614,6 +657,7 @@ int dt_run(const struct dt_run_cfg *cfg, struct dt_stats *st, char err[KS_ERR_LE
 out:
     if (vm)
         vmm_destroy(vm);
+    free(s->directed);
     free(s);
     return rc;
 }

@@ -21,7 +21,24 @@ struct dt_run_cfg {
     bool user_slot256;     /* dt_gen_cfg.user_slot256 */
     bool legacy;           /* run the legacy guest: 32-bit and PAE paging instead of 4-level */
     FILE *out;
+    /*
+     * Directed cases instead of generated ones (NULL: generate). Called once
+     * the vCPU's features and accepted CR4 bits are known; fills up to (max)
+     * cases and returns how many. (count) is then ignored. KVM's outcome of
+     * case i goes to kvm[i].
+     */
+    unsigned (*directed)(void *opaque, const struct pt_cpu *cpu, uint64_t cr4_extra,
+                         struct dt_case *cases, unsigned max);
+    void *directed_opaque;
+    struct dt_kvm_outcome *kvm;
 };
+
+/* What the guest reported for one case. */
+struct dt_kvm_outcome {
+    uint64_t phase, vector, err, cr2, value;
+    uint64_t post[DT_MAX_ENT]; /* the entries after the access */
+};
+#define DT_MAX_DIRECTED 64
 
 enum dt_outcome { DT_OUT_OK, DT_OUT_NP, DT_OUT_RSVD, DT_OUT_UNBACKED, DT_OUT_PERM, DT_NOUTCOMES };
 
