@@ -185,6 +185,15 @@ ms=$(( ($(date +%s%N) - start) / 1000000 ))
 # Without the irqchip nothing ever interrupts the guest: the HLT ends the run.
 run pit_noirq 0 --entry 0x100000 "$G/pit.bin" && has pit_noirq.err "interrupts enabled" && pass run_no_irqchip
 
+# Devices as a driver sees them: 16550 registers, fw_cfg items (RAM size follows -m,
+# high RAM relocated above 4 GiB shows in the RAM end).
+run uart 171 --entry 0x100000 "$G/uart.bin" && has uart.out "uart: registers ok" && pass run_uart_registers
+run fwcfg 1 -m 64M --entry 0x100000 "$G/fwcfg.bin" &&
+    has fwcfg.out "sig=QEMU id=00000001 ram=0000000004000000 cpus=00000001 max=00000001 ramend=0000000004000000 files=00000000 unknown=00000000" &&
+    pass run_fwcfg
+run fwcfg4g 1 -m 4G --entry 0x100000 "$G/fwcfg.bin" &&
+    has fwcfg4g.out "ram=0000000100000000" && has fwcfg4g.out "ramend=0000000120000000" && pass run_fwcfg_4g
+
 # A hostile guest hammering ports and MMIO cannot crash the VMM.
 run hostile 133 --serial "$T/hostile.serial" --entry 0x100000 "$G/hostile.bin" && pass run_hostile
 
