@@ -11,12 +11,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_REASONS 64
+#define MAX_REASONS    64
 #define MAX_MMIO_PAGES 64
-#define TRACE_PID 1
-#define TRACE_TID 1
-#define TRACE_PID_S "1"
-#define TRACE_TID_S "1"
+#define TRACE_PID      1
+#define TRACE_TID      1
+#define TRACE_PID_S    "1"
+#define TRACE_TID_S    "1"
 
 struct mmio_page {
     uint64_t page, reads, writes;
@@ -25,8 +25,8 @@ struct mmio_page {
 struct run_trace {
     struct run_trace_opts o;
     struct strbuf sb;
-    uint64_t t0;        /* first exit */
-    uint64_t last_end;  /* previous exit's re-entry time (0: none) */
+    uint64_t t0;       /* first exit */
+    uint64_t last_end; /* previous exit's re-entry time (0: none) */
     uint64_t nrec;
     bool json_first;
     /* --stats */
@@ -415,8 +415,8 @@ void run_trace_stats_json(const struct run_trace *t, struct strbuf *sb)
     sb_puts(sb, "},\"by_port\":[");
     np = t->by_port ? top_ports(t, ports, 256) : 0;
     for (unsigned i = 0; i < np; i++)
-        sb_printf(sb, "%s{\"port\":\"0x%x\",\"in\":%" PRIu64 ",\"out\":%" PRIu64 "}",
-                  i ? "," : "", ports[i], t->by_port[ports[i]][0], t->by_port[ports[i]][1]);
+        sb_printf(sb, "%s{\"port\":\"0x%x\",\"in\":%" PRIu64 ",\"out\":%" PRIu64 "}", i ? "," : "",
+                  ports[i], t->by_port[ports[i]][0], t->by_port[ports[i]][1]);
     sb_puts(sb, "],\"by_mmio_page\":[");
     for (unsigned i = 0; i < t->nmmio; i++)
         sb_printf(sb, "%s{\"page\":\"0x%" PRIx64 "\",\"read\":%" PRIu64 ",\"write\":%" PRIu64 "}",

@@ -78,12 +78,13 @@ static void seg_to_kvm(struct kvm_segment *d, const struct x86_seg *s)
 }
 
 /* struct kvm_sregs order, mapped to enum x86_sreg. */
-#define SEG_LIST(X)                                                                                \
-    X(X86_SEG_ES, es) X(X86_SEG_CS, cs) X(X86_SEG_SS, ss) X(X86_SEG_DS, ds) X(X86_SEG_FS, fs)      \
-        X(X86_SEG_GS, gs) X(X86_SEG_LDTR, ldt) X(X86_SEG_TR, tr)
+// clang-format off
+#define SEG_LIST(X)                                                            \
+    X(X86_SEG_ES, es) X(X86_SEG_CS, cs) X(X86_SEG_SS, ss) X(X86_SEG_DS, ds)    \
+    X(X86_SEG_FS, fs) X(X86_SEG_GS, gs) X(X86_SEG_LDTR, ldt) X(X86_SEG_TR, tr)
+// clang-format on
 
-static void regs_to_state(const struct kvm_regs *r, const struct kvm_sregs *sr,
-                          struct x86_state *s)
+static void regs_to_state(const struct kvm_regs *r, const struct kvm_sregs *sr, struct x86_state *s)
 {
     s->gpr[X86_RAX] = r->rax;
     s->gpr[X86_RCX] = r->rcx;
@@ -335,14 +336,22 @@ unsigned vmm_read_linear(const struct vmm *vm, uint64_t lin, void *buf, unsigned
 static enum snap_event snap_event_of(enum vmm_outcome o)
 {
     switch (o) {
-    case VMM_OUT_TRIPLE_FAULT: return SNAP_EV_TRIPLE_FAULT;
-    case VMM_OUT_INTERNAL_ERROR: return SNAP_EV_INTERNAL_ERROR;
-    case VMM_OUT_FAIL_ENTRY: return SNAP_EV_FAIL_ENTRY;
-    case VMM_OUT_HALT: return SNAP_EV_HALT;
-    case VMM_OUT_DEBUG_EXIT: return SNAP_EV_DEBUG_EXIT;
-    case VMM_OUT_UNHANDLED_IO: return SNAP_EV_UNHANDLED_IO;
-    case VMM_OUT_TIMEOUT: return SNAP_EV_TIMEOUT;
-    default: return SNAP_EV_NONE;
+    case VMM_OUT_TRIPLE_FAULT:
+        return SNAP_EV_TRIPLE_FAULT;
+    case VMM_OUT_INTERNAL_ERROR:
+        return SNAP_EV_INTERNAL_ERROR;
+    case VMM_OUT_FAIL_ENTRY:
+        return SNAP_EV_FAIL_ENTRY;
+    case VMM_OUT_HALT:
+        return SNAP_EV_HALT;
+    case VMM_OUT_DEBUG_EXIT:
+        return SNAP_EV_DEBUG_EXIT;
+    case VMM_OUT_UNHANDLED_IO:
+        return SNAP_EV_UNHANDLED_IO;
+    case VMM_OUT_TIMEOUT:
+        return SNAP_EV_TIMEOUT;
+    default:
+        return SNAP_EV_NONE;
     }
 }
 
@@ -355,9 +364,8 @@ int vmm_snapshot(struct vmm *vm, struct snapshot *snap)
     rc = vmm_get_state(vm, &snap->s);
     if (rc)
         return rc;
-    snap->have = SNAP_HAVE_GPRS | SNAP_HAVE_SREGS | SNAP_HAVE_CRS | SNAP_HAVE_EFER |
-                 SNAP_HAVE_DRS | SNAP_HAVE_MEM | SNAP_HAVE_CPUID | SNAP_HAVE_PT_CPU |
-                 SNAP_HAVE_CPL;
+    snap->have = SNAP_HAVE_GPRS | SNAP_HAVE_SREGS | SNAP_HAVE_CRS | SNAP_HAVE_EFER | SNAP_HAVE_DRS |
+                 SNAP_HAVE_MEM | SNAP_HAVE_CPUID | SNAP_HAVE_PT_CPU | SNAP_HAVE_CPL;
     /* CPL is SS.DPL (SDM Vol. 3A §5.5; KVM vmx_get_cpl/svm_get_cpl); 0 in real mode. */
     snap->cpl = (snap->s.cr0 & 1) ? snap->s.seg[X86_SEG_SS].dpl : 0;
     snap->event = snap_event_of(e->outcome);

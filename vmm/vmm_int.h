@@ -52,7 +52,7 @@ struct vmm {
     bool strict;
     bool irqchip;
 
-    uint8_t *ram;       /* one anonymous mapping of ram_size bytes */
+    uint8_t *ram; /* one anonymous mapping of ram_size bytes */
     uint64_t ram_size;
     struct gmem gmem;
 
@@ -74,8 +74,8 @@ struct vmm {
     /* Trace ring: (ring_mask + 1) records, a power of two. */
     struct vmm_trace_rec *ring;
     uint32_t ring_mask;
-    uint64_t total;     /* records written */
-    uint64_t flushed;   /* records handed to the sink */
+    uint64_t total;   /* records written */
+    uint64_t flushed; /* records handed to the sink */
     vmm_trace_sink_fn sink;
     void *sink_opaque;
     uint64_t unhandled;
@@ -104,7 +104,6 @@ const struct kvm_regs *vmm_regs_const(const struct vmm *vm);
 const struct kvm_sregs *vmm_sregs_const(const struct vmm *vm);
 /* Read up to (len) instruction bytes at CS.base+RIP; returns the count read. */
 unsigned vmm_fetch_insn(struct vmm *vm, uint8_t *buf, unsigned len);
-
 
 /*
  * run.c: dispatch the exit described by vm->run (already recorded in rec).
