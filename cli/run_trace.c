@@ -25,8 +25,9 @@ struct mmio_page {
 struct run_trace {
     struct run_trace_opts o;
     struct strbuf sb;
-    uint64_t t0;       /* first exit */
-    uint64_t last_end; /* previous exit's re-entry time (0: none) */
+    uint64_t t0;        /* first exit */
+    uint64_t last_end;  /* previous exit's re-entry time (0: none) */
+    uint64_t last_exit; /* time of the latest exit */
     uint64_t nrec;
     bool json_first;
     /* --stats */
@@ -265,6 +266,7 @@ static char *json_event(struct run_trace *t, char *p, const struct vmm_trace_rec
     }
     p = put_str(p, "}}");
     t->last_end = r->handle_ns ? r->t_ns + r->handle_ns : 0;
+    t->last_exit = r->t_ns;
     return p;
 }
 
@@ -328,7 +330,10 @@ void run_trace_finish(struct run_trace *t, const char *outcome)
         char ts[32];
 
         sb_reset(&t->sb);
-        *put_us(ts, t->last_end > t->t0 ? t->last_end - t->t0 : 0, 0) = '\0';
+        uint64_t end = t->last_end > t->last_exit ? t->last_end : t->last_exit;
+
+        /* The outcome is marked where the last exit happened (or where it was handled). */
+        *put_us(ts, end > t->t0 ? end - t->t0 : 0, 0) = '\0';
         sb_printf(&t->sb, ",\n{\"ph\":\"i\",\"pid\":%d,\"tid\":%d,\"s\":\"t\",\"ts\":%s", TRACE_PID,
                   TRACE_TID, ts);
         sb_puts(&t->sb, ",\"name\":");

@@ -158,7 +158,11 @@ run trace 7 --trace "$T/t.txt" --trace-json "$T/t2.json" --entry 0x100000 "$G/st
     jqt run_trace "$T/t2.json" '.traceEvents | map(select(.ph == "X" and .cat == "exit")) | length > 0' &&
     jqt run_trace "$T/t2.json" '[.traceEvents[] | select(.cat == "exit")] | all(.ts >= 0 and .dur >= 0 and .pid == 1 and .tid == 1)' &&
     jqt run_trace "$T/t2.json" '.traceEvents | map(select(.ph == "M" and .name == "thread_name")) | length == 1' &&
-    jqt run_trace "$T/t2.json" '.traceEvents[-1].name == "debug_exit"' && pass run_trace
+    jqt run_trace "$T/t2.json" '.traceEvents[-1].name == "debug_exit"' &&
+    jqt run_trace "$T/t2.json" '.traceEvents[-1].ts >= ([.traceEvents[] | select(.ph == "X") | .ts] | max)' &&
+    jqt run_trace "$T/t2.json" '[.traceEvents[] | select(.ph == "X")] | sort_by(.ts) | . as $e |
+        [range(1; length) | select($e[. - 1].ts + $e[. - 1].dur > $e[.].ts + 0.0005)] | length == 0' &&
+    pass run_trace
 run trace_ext 7 --trace "$T/t3.json" --entry 0x100000 "$G/strpio.bin" &&
     jqt run_trace_json_ext "$T/t3.json" '.displayTimeUnit == "ns" and (.traceEvents | length) > 3' &&
     pass run_trace_json_ext
