@@ -25,10 +25,24 @@ enum cli_status {
 /* A subcommand: returns the process exit status. argv[0] is the subcommand name. */
 typedef int (*cli_cmd_fn)(int argc, char **argv);
 
+/* kvmscope walk: translate one address through an image's page tables (docs/paging.md). */
+int cmd_walk(int argc, char **argv);
+/* kvmscope pt: list (and --lint) every mapping of an image's page tables (docs/paging.md). */
+int cmd_pt(int argc, char **argv);
+
+/* `kvmscope trace explain|record` (cli/cmd_trace.c, docs/trace.md). */
+int cmd_trace(int argc, char **argv);
+
 /* Print "kvmscope: <cmd>: <message>" to stderr. */
 void cli_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Strict number flag parsing; prints an error line and returns false on bad input. */
 bool cli_u64(const char *cmd, const char *flag, const char *s, uint64_t *out);
+
+/* Subcommands. */
+int cmd_run(int argc, char **argv);
+/* `kvmscope explain` (cli/cmd_explain.c, docs/explain.md). */
+int cmd_explain_dump(int argc, char **argv);
+int cmd_cpu(int argc, char **argv);
 
 #endif

@@ -17,6 +17,12 @@ static int cmd_help(int argc, char **argv);
 
 static const struct cli_cmd commands[] = {
     {"help", cmd_help, "list the commands"},
+    {"run", cmd_run, "boot a kernel under KVM and report how it stopped"},
+    {"cpu", cmd_cpu, "list CPU models, or show what this host's KVM gives one"},
+    {"explain", cmd_explain_dump, "explain a crash from QEMU's register dump, memory dump or core"},
+    {"pt", cmd_pt, "list and lint every mapping of a memory image's page tables"},
+    {"walk", cmd_walk, "translate an address through a memory image's page tables, as KVM"},
+    {"trace", cmd_trace, "explain a KVM trace (trace-cmd/tracefs text, trace.dat) or record one"},
 };
 
 void cli_error(const char *cmd, const char *fmt, ...)

@@ -18,7 +18,7 @@ enum cpuid_reg { CPUID_EAX, CPUID_EBX, CPUID_ECX, CPUID_EDX };
 
 struct cpuid_entry {
     uint32_t function, index;
-    uint32_t flags; /* KVM_CPUID_FLAG_SIGNIFCANT_INDEX semantics: index matters */
+    uint32_t flags;  /* KVM_CPUID_FLAG_SIGNIFCANT_INDEX semantics: index matters */
     uint32_t reg[4]; /* eax, ebx, ecx, edx */
 };
 
@@ -39,7 +39,20 @@ struct cpu_model {
     const char *name; /* "Haswell", "qemu64", ... */
     const char *vendor;
     const char *const *features; /* NULL-terminated QEMU feature names */
+    /* Added for the CPUID tables (QEMU X86CPUDefinition fields). */
+    unsigned family, model, stepping;
+    uint32_t level, xlevel; /* max basic leaf, max extended leaf */
+    const char *model_id;   /* brand string, CPUID 0x80000002..4 */
+    bool host_based;        /* "host"/"max": the table comes from the host's KVM */
 };
+
+/*
+ * Default MAXPHYADDR of QEMU's named models: QEMU's phys-bits default for
+ * every model except host/max is TCG_PHYS_ADDR_BITS = 40 (host-phys-bits is
+ * off), written into CPUID 0x80000008 EAX[7:0]. Models without that leaf
+ * (qemu32) leave KVM at its own default of 36 (spec/paging.md §2.6).
+ */
+#define CPU_DEFAULT_PHYS_BITS 40
 
 /* Feature lookup by QEMU name (aliases like "pdpe1gb"/"pdpe1g" accepted); NULL if unknown. */
 const struct cpu_feature *cpu_feature_find(const char *name);
@@ -59,7 +72,10 @@ void cpuid_set(struct cpuid_table *t, const struct cpu_feature *f, bool on);
  * applied. (requested_on/off) list the features named explicitly, so the
  * caller can report those the host cannot give.
  * Models "host" and "max" produce an empty table with (host_based) set: the
- * caller fills it from the host's KVM.
+ * caller fills it from the host's KVM and then applies (on)/(off).
+ * Syntax as QEMU's -cpu: "feat=on|off", bare "feat" (= on), "+feat", "-feat",
+ * "phys-bits=N"; '_' and '-' are interchangeable in names. As in QEMU,
+ * +feat/-feat override feat=on|off wherever they appear, and -feat beats +feat.
  * Returns 0 or -EINVAL with a reason in (err).
  */
 struct cpu_spec {
@@ -68,6 +84,7 @@ struct cpu_spec {
     struct cpuid_table cpuid;
     unsigned n_on, n_off;
     const struct cpu_feature *on[64], *off[64];
+    unsigned phys_bits; /* "phys-bits=N" if given, else 0 */
 };
 int cpu_spec_parse(const char *arg, struct cpu_spec *out, char err[KS_ERR_LEN]);
 

@@ -7,6 +7,7 @@
 #ifndef KS_DIAG_H
 #define KS_DIAG_H
 
+#include "ks/paging.h"
 #include "ks/snapshot.h"
 #include "ks/strbuf.h"
 
@@ -28,5 +29,33 @@ const char *diag_cause_id(const struct diag_report *r);
 void diag_render_text(const struct diag_report *r, struct strbuf *sb);
 /* The "explanation" JSON object: {"exceptions":[...],"walk":{...},"cause":{...}}. */
 void diag_render_json(const struct diag_report *r, struct strbuf *sb);
+
+/*
+ * Structured access for callers and tests (the zoo, `kvmscope run`).
+ */
+
+/* One exception of the reconstructed chain, oldest first. */
+struct diag_exc_info {
+    unsigned vector;
+    bool has_error_code;
+    uint32_t error_code;
+    bool has_cr2;
+    uint64_t cr2;
+    uint64_t rip;   /* RIP at which it was raised */
+    bool delivered; /* its delivery succeeded (a handler would run) */
+};
+
+/* Number of exceptions in the chain (0 when nothing was raised or inferred). */
+unsigned diag_exception_count(const struct diag_report *r);
+/* Fill (out) with exception (i). Returns 0 or -ERANGE. */
+int diag_exception_at(const struct diag_report *r, unsigned i, struct diag_exc_info *out);
+/* Whether the replay ends in a triple fault (shutdown). */
+bool diag_triple_fault(const struct diag_report *r);
+/* The secondary cause (e.g. the IDT that turned a #PF into a triple fault); NULL if none. */
+const char *diag_secondary_id(const struct diag_report *r);
+/* The walk behind the root cause, NULL if the cause is not a page walk. */
+const struct pt_walk *diag_root_walk(const struct diag_report *r);
+/* Its failing level (1..5), 0 when there is no faulting walk. */
+int diag_fault_level(const struct diag_report *r);
 
 #endif

@@ -40,6 +40,22 @@ enum snap_event {
     SNAP_EV_EXCEPTION, /* an exception is known to have been raised (e.g. from a TCG log) */
 };
 
+/*
+ * An exception the source saw being raised (a TCG `-d int` log line, KVM's
+ * pending-exception state), oldest first. lib/diag starts its replay from
+ * the first one instead of inferring it from the instruction at RIP.
+ */
+struct snap_exception {
+    unsigned vector;
+    bool has_error_code;
+    uint32_t error_code;
+    bool has_cr2;
+    uint64_t cr2;
+    uint64_t rip;
+};
+
+#define SNAP_MAX_EXC 8
+
 struct snapshot {
     uint32_t have; /* enum snap_have */
     struct x86_state s;
@@ -58,6 +74,9 @@ struct snapshot {
     const struct gmem *mem;      /* NULL without SNAP_HAVE_MEM */
     const struct symtab *syms;   /* optional kernel symbols */
     char source[128];            /* "kvmscope run", "QEMU register dump", ... */
+
+    unsigned n_exc;              /* known exceptions (optional) */
+    struct snap_exception exc[SNAP_MAX_EXC];
 };
 
 /* Zero a snapshot and set KVM's defaults for unknown walk features (MAXPHYADDR 36). */

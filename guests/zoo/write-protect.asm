@@ -1,0 +1,18 @@
+; write-protect: the kernel maps its own stack read-only (CR0.WP=1). The push
+; faults (#PF 0x3, level 1); delivering the #PF pushes to the same stack:
+; #PF, #DF, #PF: triple fault.
+%macro zoo_main 0
+    mov esi, zoo_unexpected
+    mov edx, 0x08
+    mov ecx, 0x8e
+    call zoo_idt_all
+    mov edi, idt
+    mov esi, 0xfff
+    call zoo_lidt
+    mov eax, stack
+    shr eax, 12
+    and dword [pt + rax * 8], ~2
+    zoo_flush
+    push rax
+%endmacro
+%include "zoo.inc"

@@ -1,0 +1,481 @@
+/*
+ * diag_explain(): from a snapshot to a cause.
+ *
+ * 1. Validate the control and segment state (state.c).
+ * 2. Find the first exception: the one the source reported, or the one the
+ *    instruction at RIP raises, found by walking its fetch and each memory
+ *    access the way KVM's emulator would (spec/paging.md §3.1, §5.6).
+ * 3. Replay its delivery (deliver.c) until a handler runs or the CPU shuts
+ *    down, and pick the root cause and the secondary one.
+ * A snapshot of a guest that stopped normally gets no cause at all.
+ */
+#include "diag_int.h"
+
+#include "ks/symtab.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void diag_note(struct diag_report *r, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (r->n_notes >= DIAG_MAX_NOTES)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(r->notes[r->n_notes++], DIAG_TEXT, fmt, ap);
+    va_end(ap);
+}
+
+void diag_add_fix(struct diag_report *r, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (r->n_fix >= DIAG_MAX_FIX)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(r->fix[r->n_fix++], sizeof(r->fix[0]), fmt, ap);
+    va_end(ap);
+}
+
+void diag_set_cause(struct diag_cause *c, const char *id, const char *fmt, ...)
+{
+    va_list ap;
+
+    snprintf(c->id, sizeof(c->id), "%s", id);
+    va_start(ap, fmt);
+    vsnprintf(c->summary, sizeof(c->summary), fmt, ap);
+    va_end(ap);
+}
+
+struct diag_exc *diag_push_exc(struct diag_report *r, unsigned vector, bool has_ec, uint32_t ec,
+                               bool has_cr2, uint64_t cr2)
+{
+    struct diag_exc *e;
+
+    if (r->n_exc >= DIAG_MAX_EXC)
+        return NULL;
+    e = &r->exc[r->n_exc++];
+    memset(e, 0, sizeof(*e));
+    e->info.vector = vector;
+    e->info.has_error_code = has_ec;
+    e->info.error_code = ec;
+    e->info.has_cr2 = has_cr2;
+    e->info.cr2 = cr2;
+    e->info.rip = r->s.rip;
+    return e;
+}
+
+int diag_read_linear(const struct snapshot *snap, const struct pt_ctx *c, gva_t la, void *buf,
+                     size_t len, uint32_t access, struct pt_walk *fault)
+{
+    uint8_t *dst = buf;
+
+    if (!snap->mem)
+        return -EFAULT;
+    while (len > 0) {
+        size_t chunk = 4096 - (la & 4095);
+        int rc;
+
+        if (chunk > len)
+            chunk = len;
+        rc = pt_walk(snap->mem, c, la, access, fault);
+        if (rc < 0)
+            return rc;
+        if (fault->fault)
+            return 1;
+        if (gmem_read(snap->mem, fault->gpa, dst, chunk) < 0)
+            return -EFAULT;
+        dst += chunk;
+        la += chunk;
+        len -= chunk;
+    }
+    return 0;
+}
+
+static bool abnormal(enum snap_event ev)
+{
+    switch (ev) {
+    case SNAP_EV_NONE:
+    case SNAP_EV_TRIPLE_FAULT:
+    case SNAP_EV_INTERNAL_ERROR:
+    case SNAP_EV_FAIL_ENTRY:
+    case SNAP_EV_EXCEPTION:
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* A #PF raised by walk (w) for (what). */
+static void raise_pf(struct diag_report *r, const struct pt_walk *w, bool stack, const char *what)
+{
+    struct diag_exc *e = diag_push_exc(r, X86_PF, true, w->error_code, true, w->gva);
+
+    if (!e)
+        return;
+    e->has_walk = true;
+    e->walk = *w;
+    diag_cause_of_walk(r, w, stack, &e->why, &e->why2);
+    snprintf(e->raised_by, sizeof(e->raised_by), "%s", what);
+}
+
+static bool canonical(const struct diag_report *r, gva_t la)
+{
+    return pt_is_canonical(la, (r->s.cr4 & X86_CR4_LA57) ? PT_MODE_5LEVEL : PT_MODE_4LEVEL);
+}
+
+/* Check one memory access of the instruction. Returns true if it raised an exception. */
+static bool check_access(const struct snapshot *snap, struct diag_report *r,
+                         const struct x86_mem_access *a)
+{
+    char what[DIAG_TEXT];
+    struct pt_walk w;
+    uint32_t access = x86_access_bits(a, r->cpl);
+    gva_t la = a->linear;
+
+    snprintf(what, sizeof(what), "the %s%s (%u bytes at 0x%llx) of `%s`",
+             a->write ? (a->read ? "read-modify-write of the " : "write of the ") : "read of the ",
+             a->what, a->size, (unsigned long long)la, r->insn.intel);
+    if (x86_mode_is_64(r->mode) && a->kind != X86_ACC_SYSTEM &&
+        (!canonical(r, la) || !canonical(r, la + a->size - 1))) {
+        /* SDM Vol. 3A §6.15: #SS(0) for stack references, #GP(0) otherwise. */
+        struct diag_exc *e =
+            diag_push_exc(r, a->kind == X86_ACC_STACK ? X86_SS : X86_GP, true, 0, false, 0);
+        if (e) {
+            diag_set_cause(&e->why, "non-canonical", "%s: 0x%llx is not canonical", a->what,
+                           (unsigned long long)la);
+            snprintf(e->raised_by, sizeof(e->raised_by), "%s", what);
+        }
+        return true;
+    }
+    /* A descriptor read needs its selector inside the table (SDM Vol. 3A §3.4.2). */
+    if (a->kind == X86_ACC_SYSTEM && strstr(a->what, "GDT entry")) {
+        uint64_t off = la - r->s.gdt.base;
+        if (off + 7 > r->s.gdt.limit) {
+            struct diag_exc *e = diag_push_exc(r, X86_GP, true, (uint32_t)off & 0xfff8, false, 0);
+            if (e) {
+                diag_set_cause(&e->why, "bad-selector",
+                               "selector 0x%llx lies beyond the GDT limit 0x%x",
+                               (unsigned long long)off, r->s.gdt.limit);
+                snprintf(e->raised_by, sizeof(e->raised_by), "%s", what);
+            }
+            return true;
+        }
+    }
+    for (gva_t page = la & ~0xfffull; page <= ((la + a->size - 1) & ~0xfffull); page += 4096) {
+        gva_t at = page < la ? la : page;
+        if (pt_walk(snap->mem, &r->ctx, at, access, &w) < 0)
+            return false;
+        if (w.fault) {
+            raise_pf(r, &w, a->kind == X86_ACC_STACK, what);
+            return true;
+        }
+    }
+    return false;
+}
+
+/* What the registers say when there is no memory to walk. */
+static void registers_only(const struct snapshot *snap, struct diag_report *r)
+{
+    const struct x86_state *s = &r->s;
+    enum pt_mode pm = pt_mode_of(&r->ctx);
+    unsigned esz = (s->efer & X86_EFER_LMA) ? 16 : 8;
+
+    diag_note(r, "no guest memory given: the page walk cannot be checked; from the registers "
+                 "alone:");
+    diag_note(r, "%s paging%s, CR3=0x%llx; the CPU is in %s at RIP 0x%llx, CPL %u",
+              pm == PT_MODE_NONE ? "no" : pt_mode_name(pm),
+              (snap->have & SNAP_EFER_INFERRED) ? " (EFER inferred from the mode)" : "",
+              (unsigned long long)s->cr3, x86_cpu_mode_name(r->mode), (unsigned long long)s->rip,
+              r->cpl);
+    /* Boot code leaves the values it just wrote in registers: say what they tell. */
+    if ((snap->have & SNAP_HAVE_GPRS) && (s->cr0 & X86_CR0_PG) &&
+        (s->gpr[X86_RAX] & 0xffffffffull) == (s->cr0 & 0xffffffffull))
+        diag_note(r,
+                  "RAX holds CR0 (0x%llx): the instruction before RIP most likely was the "
+                  "MOV to CR0 that turned paging on, so RIP is the first fetch through the "
+                  "new page tables",
+                  (unsigned long long)s->cr0);
+    if ((snap->have & SNAP_HAVE_GPRS) && (s->gpr[X86_RCX] & 0xffffffffull) == 0xc0000080)
+        diag_note(r, "ECX=0xc0000080 (the EFER MSR): EFER was just written; a long-mode entry "
+                     "is in progress");
+    if ((s->cr0 & X86_CR0_PE) && s->idt.limit < 14 * esz + esz - 1)
+        diag_note(r,
+                  "IDTR limit 0x%x: no usable IDT, so any exception here escalates through "
+                  "#GP and #DF to a triple fault",
+                  s->idt.limit);
+    if (r->event == SNAP_EV_INTERNAL_ERROR && r->internal_suberror == 1)
+        diag_note(r,
+                  "emulation failure at RIP: if KVM's fetch walk of 0x%llx failed (e.g. a "
+                  "reserved bit in a page-table entry), it had no bytes to emulate; give "
+                  "--memory or --dump so that the walk from CR3 0x%llx can be checked",
+                  (unsigned long long)r->rip_linear, (unsigned long long)s->cr3);
+}
+
+/* Find the first exception from the instruction at RIP (spec §5.6: how KVM's emulator sees it). */
+static void infer_first(const struct snapshot *snap, struct diag_report *r, bool *software)
+{
+    char what[DIAG_TEXT];
+
+    if (!(snap->have & SNAP_HAVE_MEM)) {
+        registers_only(snap, r);
+        return;
+    }
+    if (r->fetch_rc < 0 && r->fetch_rc != -ENODATA && r->fetch_rc != -EILSEQ) {
+        diag_note(r, "the paging state is impossible to walk (%s)",
+                  r->fetch_rc == -EINVAL ? "EFER.LMA without CR4.PAE or CR0.PG" : "error");
+        return;
+    }
+    if (r->fetch.fault) {
+        snprintf(what, sizeof(what), "fetching the instruction at 0x%llx%s",
+                 (unsigned long long)r->fetch.walk.gva,
+                 r->fetch.walk.gva != r->rip_linear && r->fetch.len ? " (its second page)" : "");
+        raise_pf(r, &r->fetch.walk, false, what);
+        return;
+    }
+    if (r->fetch.unbacked) {
+        r->has_cause = true;
+        diag_set_cause(&r->cause, "fetch-mmio",
+                       "RIP 0x%llx translates to GPA 0x%llx, which is not guest RAM: KVM cannot "
+                       "execute from there (emulation failure)",
+                       (unsigned long long)r->rip_linear,
+                       (unsigned long long)r->fetch.unbacked_gpa);
+        return;
+    }
+    if (r->fetch_rc == -EILSEQ) {
+        struct diag_exc *e = diag_push_exc(r, X86_UD, false, 0, false, 0);
+        if (e) {
+            diag_set_cause(&e->why, "invalid-opcode",
+                           "the bytes at RIP are not a valid instruction in %s",
+                           x86_cpu_mode_name(r->mode));
+            snprintf(e->raised_by, sizeof(e->raised_by), "decoding the bytes at 0x%llx",
+                     (unsigned long long)r->rip_linear);
+        }
+        return;
+    }
+    if (r->fetch_rc != 0)
+        return;
+    if (r->insn.privileged && r->cpl > 0) {
+        struct diag_exc *e = diag_push_exc(r, X86_GP, true, 0, false, 0);
+        if (e) {
+            diag_set_cause(&e->why, "privileged-insn", "`%s` needs CPL 0 but runs at CPL %u",
+                           r->insn.intel, r->cpl);
+            snprintf(e->raised_by, sizeof(e->raised_by), "executing `%s`", r->insn.intel);
+        }
+        return;
+    }
+    for (unsigned i = 0; i < r->insn.n_acc; i++)
+        if (check_access(snap, r, &r->insn.acc[i]))
+            return;
+    if (!strcmp(r->insn.mnemonic, "ud2") || !strcmp(r->insn.mnemonic, "ud1") ||
+        !strcmp(r->insn.mnemonic, "ud0")) {
+        /* A deliberate #UD (BUG()-style): not a cause in itself, its delivery may be. */
+        struct diag_exc *e = diag_push_exc(r, X86_UD, false, 0, false, 0);
+        if (e)
+            snprintf(e->raised_by, sizeof(e->raised_by), "`%s` (raises #UD on purpose)",
+                     r->insn.intel);
+        return;
+    }
+    if (r->insn.is_int) {
+        struct diag_exc *e = diag_push_exc(r, r->insn.int_vector, false, 0, false, 0);
+        if (e) {
+            snprintf(e->raised_by, sizeof(e->raised_by), "`%s` (a software interrupt)",
+                     r->insn.intel);
+            *software = true;
+        }
+        return;
+    }
+    diag_note(r, "`%s` at RIP does not fault when replayed; the cause lies elsewhere",
+              r->insn.intel);
+}
+
+/* Start from the exceptions the source saw (e.g. a TCG -d int log). */
+static void use_known(const struct snapshot *snap, struct diag_report *r)
+{
+    const struct snap_exception *k = &snap->exc[0];
+    struct diag_exc *e =
+        diag_push_exc(r, k->vector, k->has_error_code, k->error_code, k->has_cr2, k->cr2);
+
+    if (!e)
+        return;
+    e->info.rip = k->rip;
+    snprintf(e->raised_by, sizeof(e->raised_by), "reported by the %s",
+             snap->source[0] ? snap->source : "snapshot");
+    if (k->vector == X86_PF && k->has_cr2 && (snap->have & SNAP_HAVE_MEM)) {
+        struct pt_walk w;
+        /* The walk the fault came from: its access bits are in the error code. */
+        uint32_t access = k->error_code & (PFERR_W | PFERR_U);
+
+        if (k->cr2 == r->rip_linear || (k->error_code & PFERR_F))
+            access |= PFERR_F;
+        if (pt_walk(snap->mem, &r->ctx, k->cr2, access, &w) == 0 && w.fault) {
+            e->has_walk = true;
+            e->walk = w;
+            diag_cause_of_walk(r, &w, false, &e->why, &e->why2);
+            if (w.error_code != k->error_code)
+                diag_note(r,
+                          "the walk of CR2 0x%llx now gives error code 0x%x, the source "
+                          "reported 0x%x (TCG reports RSVD faults without P, spec/host.md)",
+                          (unsigned long long)k->cr2, w.error_code, k->error_code);
+        } else {
+            diag_note(r, "CR2 0x%llx translates fine now: the tables changed after the fault",
+                      (unsigned long long)k->cr2);
+        }
+    }
+}
+
+/* The root is why the first exception was raised; a software INT's root is its delivery. */
+static void pick_causes(struct diag_report *r)
+{
+    unsigned i = 0;
+
+    if (r->has_cause || r->n_exc == 0)
+        return;
+    while (i < r->n_exc && !r->exc[i].why.id[0])
+        i++;
+    if (i == r->n_exc)
+        return;
+    r->has_cause = true;
+    r->cause = r->exc[i].why;
+    r->has_secondary = false;
+    if (r->exc[i].has_walk) {
+        r->walk = r->exc[i].walk;
+        r->has_walk = true;
+        snprintf(r->walk_what, sizeof(r->walk_what), "%s", r->exc[i].raised_by);
+    }
+    if (r->exc[i].why2.id[0]) {
+        r->has_secondary = true;
+        r->secondary = r->exc[i].why2;
+        return;
+    }
+    for (unsigned j = i + 1; j < r->n_exc; j++) {
+        if (r->exc[j].why.id[0] && strcmp(r->exc[j].why.id, r->cause.id)) {
+            r->has_secondary = true;
+            r->secondary = r->exc[j].why;
+            return;
+        }
+    }
+    /* A state problem found by diag_check_state() (e.g. cr-unsupported) comes second. */
+    if (r->secondary.id[0] && strcmp(r->secondary.id, r->cause.id))
+        r->has_secondary = true;
+}
+
+int diag_explain(const struct snapshot *snap, struct diag_report **out)
+{
+    struct diag_report *r;
+    bool software = false;
+
+    if (!snap || !out)
+        return -EINVAL;
+    r = calloc(1, sizeof(*r));
+    if (!r)
+        return -ENOMEM;
+    r->s = snap->s;
+    r->have = snap->have;
+    r->event = snap->event;
+    r->internal_suberror = snap->internal_suberror;
+    snprintf(r->source, sizeof(r->source), "%s", snap->source);
+    snapshot_pt_ctx(snap, &r->ctx);
+    r->mode = x86_cpu_mode_of(&r->s);
+    r->rip_linear =
+        x86_mode_is_64(r->mode) ? r->s.rip : (r->s.seg[X86_SEG_CS].base + r->s.rip) & 0xffffffffull;
+    if (snap->have & SNAP_HAVE_CPL)
+        r->cpl = snap->cpl;
+    else
+        r->cpl = (r->s.cr0 & X86_CR0_PE) ? r->s.seg[X86_SEG_CS].selector & 3 : 0;
+    {
+        char sym[96] = "";
+
+        if (snap->syms)
+            symtab_format(snap->syms, r->rip_linear, sym, sizeof(sym));
+        snprintf(r->where, sizeof(r->where), "0x%llx%s%s%s", (unsigned long long)r->s.rip,
+                 sym[0] ? " <" : "", sym, sym[0] ? ">" : "");
+    }
+
+    if (snap->have & SNAP_HAVE_MEM) {
+        r->fetched = true;
+        r->fetch_rc = x86_fetch_decode(snap->mem, &r->ctx, &r->s, r->cpl, &r->fetch, &r->insn);
+    }
+    if (!abnormal(snap->event)) {
+        *out = r;
+        return 0;
+    }
+
+    diag_check_state(snap, r);
+    if (!r->has_cause && r->n_exc == 0) {
+        if (snap->n_exc > 0) {
+            use_known(snap, r);
+        } else {
+            r->chain_inferred = true;
+            infer_first(snap, r, &software);
+        }
+        if (r->n_exc > 0)
+            diag_deliver(snap, r, software);
+    }
+    pick_causes(r);
+    if (snap->event == SNAP_EV_INTERNAL_ERROR && r->fetch.fault)
+        diag_note(r, "KVM exited with an internal error instead of injecting this #PF: it was "
+                     "only skipping the instruction (EMULTYPE_SKIP: a nested EPT_MISCONFIG "
+                     "fast-MMIO exit, or SVM without next_rip), found no bytes at RIP and gave "
+                     "up; the hardware walker had accepted the same tables "
+                     "(spec/paging.md 5.6)");
+    if (snap->event == SNAP_EV_TRIPLE_FAULT && r->n_exc > 0 && !r->triple_fault)
+        diag_note(r, "the replay does not end in a triple fault although the guest shut down: "
+                     "the chain above is incomplete");
+    if (r->has_cause)
+        diag_make_fixes(snap, r);
+    *out = r;
+    return 0;
+}
+
+void diag_free(struct diag_report *r)
+{
+    free(r);
+}
+
+bool diag_has_cause(const struct diag_report *r)
+{
+    return r && r->has_cause;
+}
+
+const char *diag_cause_id(const struct diag_report *r)
+{
+    return r && r->has_cause ? r->cause.id : NULL;
+}
+
+const char *diag_secondary_id(const struct diag_report *r)
+{
+    return r && r->has_cause && r->has_secondary ? r->secondary.id : NULL;
+}
+
+unsigned diag_exception_count(const struct diag_report *r)
+{
+    return r ? r->n_exc : 0;
+}
+
+int diag_exception_at(const struct diag_report *r, unsigned i, struct diag_exc_info *out)
+{
+    if (!r || i >= r->n_exc)
+        return -ERANGE;
+    *out = r->exc[i].info;
+    return 0;
+}
+
+bool diag_triple_fault(const struct diag_report *r)
+{
+    return r && r->triple_fault;
+}
+
+const struct pt_walk *diag_root_walk(const struct diag_report *r)
+{
+    return r && r->has_walk ? &r->walk : NULL;
+}
+
+int diag_fault_level(const struct diag_report *r)
+{
+    return r && r->has_walk && r->walk.fault ? r->walk.fault_level : 0;
+}

@@ -1,0 +1,391 @@
+/*
+ * `monitor` commands of the stub, over a snapshot of the stopped vCPU:
+ * the page walk of one address level by level, the mappings (coalesced
+ * like QEMU's `info mem`, with reserved-bit verdicts), CPUID, and the
+ * decoded system registers. `monitor explain` needs lib/diag and lives in
+ * the target (vmm/gdb_kvm.c), which hands everything else to gdb_monitor().
+ */
+#include "ks/gdb.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *level_name(enum pt_mode mode, int level)
+{
+    static const char *const names[] = {"", "PTE", "PDE", "PDPTE", "PML4E", "PML5E"};
+
+    if (mode == PT_MODE_32 && level == 2)
+        return "PDE(32)";
+    return level >= 1 && level <= 5 ? names[level] : "?";
+}
+
+static const char *verdict_name(enum pt_verdict v)
+{
+    switch (v) {
+    case PT_OK:
+        return "ok";
+    case PT_NOT_PRESENT:
+        return "not present";
+    case PT_RESERVED:
+        return "RESERVED BITS";
+    case PT_UNBACKED:
+        return "unbacked GPA";
+    }
+    return "?";
+}
+
+static int cmd_walk(const struct snapshot *snap, const char *arg, struct strbuf *out)
+{
+    struct pt_ctx c;
+    struct pt_walk w;
+    uint64_t va;
+    char *endp;
+    char why[200];
+
+    while (*arg == ' ')
+        arg++;
+    va = strtoull(arg, &endp, 0);
+    if (!*arg || endp == arg || *endp) {
+        sb_puts(out, "usage: monitor walk ADDR (e.g. monitor walk 0xffffffff80001000)\n");
+        return -EINVAL;
+    }
+    snapshot_pt_ctx(snap, &c);
+    if (pt_walk(snap->mem, &c, va, 0, &w) < 0) {
+        /* pt_walk refuses states KVM_SET_SREGS would (pt_ctx_check) and bad PAE PDPTEs. */
+        sb_printf(out, "no walk: this %s-paging state is one KVM refuses (%s)\n",
+                  pt_mode_name(pt_mode_of(&c)),
+                  pt_mode_of(&c) == PT_MODE_PAE
+                      ? "a PDPTE has reserved bits: loading CR3 would #GP"
+                      : "inconsistent CR0/CR4/EFER, e.g. EFER.LMA=1 without CR0.PG");
+        return -EINVAL;
+    }
+    sb_printf(out, "walk %#" PRIx64 ": %s paging, CR3=%#" PRIx64 "\n", va, pt_mode_name(w.mode),
+              c.cr3);
+    for (unsigned i = 0; i < w.nlevels; i++) {
+        const struct pt_level *lv = &w.lv[i];
+
+        sb_printf(out, "  %-7s [%3u] @%#" PRIx64 " = 0x%016" PRIx64 "  %s%s",
+                  level_name(w.mode, lv->level), lv->index, lv->entry_gpa, lv->entry,
+                  verdict_name(lv->verdict), lv->leaf ? " (leaf)" : "");
+        if (lv->verdict == PT_RESERVED || lv->leaf) {
+            pt_level_reason(&c, lv, why, sizeof(why));
+            sb_printf(out, ": %s", why);
+        }
+        sb_putc(out, '\n');
+    }
+    if (w.fault) {
+        char flags[64];
+
+        pt_pferr_str(w.error_code, flags, sizeof(flags));
+        sb_printf(out, "  => #PF error code %#x (%s) at level %d\n", w.error_code,
+                  (w.error_code & PFERR_P) ? flags : "not present", w.fault_level);
+        if (w.perm_why) {
+            pt_perm_reason(&c, &w, why, sizeof(why));
+            sb_printf(out, "     %s\n", why);
+        }
+    } else {
+        sb_printf(out, "  => GPA %#" PRIx64 " (%" PRIu64 " KiB page, %s%s%s)\n", w.gpa,
+                  w.page_size >> 10, w.writable ? "rw" : "ro", w.user ? " user" : " supervisor",
+                  w.executable ? " exec" : " nx");
+    }
+    return 0;
+}
+
+/* ---- monitor pt: the mappings of any paging mode, coalesced ---- */
+
+struct run {
+    bool open;
+    uint64_t va_start, va_end, gpa_start;
+    bool w, u, x;
+    uint64_t rsvd_level; /* nonzero: a reserved-bit entry at this level */
+    unsigned lines;
+};
+
+/* What one `monitor pt` walk over the tables needs. */
+struct scan {
+    const struct snapshot *snap;
+    struct pt_ctx c;
+    enum pt_mode mode;
+    struct run r;
+    struct strbuf *out;
+};
+
+/* Sign-extend a linear address the way 4- and 5-level paging require (SDM Vol. 3A §4.5). */
+static uint64_t canon(const struct scan *sc, uint64_t va)
+{
+    unsigned top = sc->mode == PT_MODE_5LEVEL ? 56 : 47;
+
+    if (sc->mode != PT_MODE_4LEVEL && sc->mode != PT_MODE_5LEVEL)
+        return va;
+    return (va & KS_BIT(top)) ? va | ~((2ULL << top) - 1) : va;
+}
+
+static void run_flush(struct run *r, struct strbuf *out)
+{
+    if (!r->open)
+        return;
+    if (r->lines < 512) {
+        sb_printf(out,
+                  "%016" PRIx64 "-%016" PRIx64 " %016" PRIx64 " -> gpa %#" PRIx64 " %c%c%c%s\n",
+                  r->va_start, r->va_end, r->va_end - r->va_start, r->gpa_start, r->u ? 'u' : '-',
+                  'r', r->w ? 'w' : '-', r->x ? "x" : "-");
+    } else if (r->lines == 512) {
+        sb_puts(out, "... (more mappings not shown)\n");
+    }
+    r->lines++;
+    r->open = false;
+}
+
+static void emit(struct run *r, struct strbuf *out, uint64_t va, uint64_t size, uint64_t gpa,
+                 bool w, bool u, bool x)
+{
+    if (r->open && r->va_end == va && r->gpa_start + (r->va_end - r->va_start) == gpa &&
+        r->w == w && r->u == u && r->x == x) {
+        r->va_end += size;
+        return;
+    }
+    run_flush(r, out);
+    *r = (struct run){.open = true,
+                      .va_start = va,
+                      .va_end = va + size,
+                      .gpa_start = gpa,
+                      .w = w,
+                      .u = u,
+                      .x = x,
+                      .lines = r->lines};
+}
+
+static bool is_leaf(const struct scan *sc, int level, uint64_t e)
+{
+    if (level == 1)
+        return true;
+    if (!(e & PTE_PS))
+        return false;
+    /* 32-bit paging honours PS only with CR4.PSE (SDM Vol. 3A §4.3); PAE at level 2. */
+    if (sc->mode == PT_MODE_32)
+        return level == 2 && (sc->c.cr4 & X86_CR4_PSE);
+    if (sc->mode == PT_MODE_PAE)
+        return level == 2;
+    return level <= 3; /* PS in a PML4E/PML5E is a reserved bit, reported as such */
+}
+
+static uint64_t frame_of(const struct scan *sc, uint64_t e, uint64_t size)
+{
+    if (sc->mode == PT_MODE_32) {
+        /* A 4 MiB PDE keeps physical bits 39:32 in bits 20:13 (PSE-36, SDM Table 4-4). */
+        if (size > 4096)
+            return (e & 0xffc00000ULL) | (((e >> 13) & 0xff) << 32);
+        return e & 0xfffff000ULL;
+    }
+    return e & KS_BITS(12, sc->c.cpu.maxphyaddr - 1) & ~(size - 1);
+}
+
+static void scan_table(struct scan *sc, gpa_t table, int level, uint64_t va_base, bool w, bool u,
+                       bool x)
+{
+    unsigned esize = sc->mode == PT_MODE_32 ? 4 : 8;
+    unsigned n = sc->mode == PT_MODE_32 ? 1024 : 512;
+    unsigned shift = 12 + (sc->mode == PT_MODE_32 ? 10 : 9) * (unsigned)(level - 1);
+
+    for (unsigned i = 0; i < n; i++) {
+        uint64_t e = 0, va = canon(sc, va_base | ((uint64_t)i << shift)), rsvd;
+        bool ew, eu, ex;
+
+        if (gmem_read(sc->snap->mem, table + (uint64_t)esize * i, &e, esize) < 0) {
+            run_flush(&sc->r, sc->out);
+            sb_printf(sc->out, "  level %d table at %#" PRIx64 " is not backed by RAM\n", level,
+                      table);
+            return;
+        }
+        if (!(e & PTE_P)) {
+            run_flush(&sc->r, sc->out);
+            continue;
+        }
+        rsvd = e & pt_rsvd_mask(&sc->c, level, (e & PTE_PS) != 0);
+        if (rsvd) {
+            run_flush(&sc->r, sc->out);
+            sb_printf(sc->out,
+                      "%016" PRIx64 " RESERVED BITS %#" PRIx64 " in %s 0x%016" PRIx64
+                      " (walks fault with P|RSVD; see monitor walk %#" PRIx64 ")\n",
+                      va, rsvd, level_name(sc->mode, level), e, va);
+            continue;
+        }
+        ew = w && (e & PTE_W);
+        eu = u && (e & PTE_U);
+        ex = x && !(esize == 8 && (sc->c.efer & X86_EFER_NXE) && (e & PTE_NX));
+        if (is_leaf(sc, level, e))
+            emit(&sc->r, sc->out, va, 1ULL << shift, frame_of(sc, e, 1ULL << shift), ew, eu, ex);
+        else
+            scan_table(sc, frame_of(sc, e, 4096), level - 1, va, ew, eu, ex);
+    }
+}
+
+/* PAE: the four PDPTE registers come first, each covering 1 GiB (SDM Vol. 3A §4.4.1). */
+static void scan_pae(struct scan *sc)
+{
+    uint64_t pdpte[4];
+    int rc = pt_load_pdptrs(sc->snap->mem, &sc->c, pdpte);
+
+    if (sc->c.pdptr_valid)
+        memcpy(pdpte, sc->c.pdptr, sizeof(pdpte));
+    else if (rc == -EFAULT) {
+        sb_printf(sc->out, "the PDPTEs at CR3 %#" PRIx64 " are not backed by RAM\n", sc->c.cr3);
+        return;
+    }
+    for (unsigned i = 0; i < 4; i++) {
+        uint64_t rsvd;
+
+        if (!(pdpte[i] & PTE_P)) {
+            run_flush(&sc->r, sc->out);
+            continue;
+        }
+        rsvd = pdpte[i] & pt_rsvd_mask(&sc->c, 3, false);
+        if (rsvd) {
+            run_flush(&sc->r, sc->out);
+            sb_printf(sc->out,
+                      "%016" PRIx64 " RESERVED BITS %#" PRIx64 " in PDPTE%u 0x%016" PRIx64
+                      " (loading CR3 would #GP)\n",
+                      (uint64_t)i << 30, rsvd, i, pdpte[i]);
+            continue;
+        }
+        scan_table(sc, pdpte[i] & KS_BITS(12, sc->c.cpu.maxphyaddr - 1), 2, (uint64_t)i << 30, true,
+                   true, true);
+    }
+}
+
+static int cmd_pt(const struct snapshot *snap, struct strbuf *out)
+{
+    struct scan sc = {.snap = snap, .out = out};
+
+    snapshot_pt_ctx(snap, &sc.c);
+    sc.mode = pt_mode_of(&sc.c);
+    if (sc.mode == PT_MODE_NONE) {
+        sb_puts(out, "paging is off (CR0.PG=0): virtual = physical\n");
+        return 0;
+    }
+    sb_printf(out, "%s paging, CR3=%#" PRIx64 "  (columns: range size -> gpa u/r/w/x)\n",
+              pt_mode_name(sc.mode), sc.c.cr3);
+    if (sc.mode == PT_MODE_PAE)
+        scan_pae(&sc);
+    else if (sc.mode == PT_MODE_32)
+        scan_table(&sc, sc.c.cr3 & 0xfffff000ULL, 2, 0, true, true, true);
+    else
+        scan_table(&sc, sc.c.cr3 & KS_BITS(12, sc.c.cpu.maxphyaddr - 1),
+                   sc.mode == PT_MODE_5LEVEL ? 5 : 4, 0, true, true, true);
+    run_flush(&sc.r, out);
+    return 0;
+}
+
+static int cmd_cpuid(const struct snapshot *snap, struct strbuf *out)
+{
+    if (!(snap->have & SNAP_HAVE_CPUID)) {
+        sb_puts(out, "no CPUID table known for this vCPU\n");
+        return 0;
+    }
+    sb_puts(out, "function index     eax      ebx      ecx      edx\n");
+    for (unsigned i = 0; i < snap->cpuid.n; i++) {
+        const struct cpuid_entry *e = &snap->cpuid.e[i];
+
+        /* Empty leaves say nothing; leave them out as `cpuid -r` users expect. */
+        if (!(e->reg[0] | e->reg[1] | e->reg[2] | e->reg[3]))
+            continue;
+        sb_printf(out, "%08x %5u  %08x %08x %08x %08x\n", e->function, e->index, e->reg[CPUID_EAX],
+                  e->reg[CPUID_EBX], e->reg[CPUID_ECX], e->reg[CPUID_EDX]);
+    }
+    if (snap->have & SNAP_HAVE_PT_CPU)
+        sb_printf(out, "walk features: MAXPHYADDR %u, 1 GiB pages %s, %s vendor\n",
+                  snap->pt_cpu.maxphyaddr, snap->pt_cpu.gbpages ? "yes" : "no",
+                  snap->pt_cpu.amd ? "AMD" : "Intel");
+    return 0;
+}
+
+static void bits(struct strbuf *out, uint64_t v, const char *const names[64])
+{
+    for (int i = 63; i >= 0; i--)
+        if ((v & KS_BIT(i)) && names[i])
+            sb_printf(out, " %s", names[i]);
+}
+
+static void seg_line(struct strbuf *out, const char *name, const struct x86_seg *g)
+{
+    sb_printf(out,
+              "%-4s sel=%04x base=%016" PRIx64 " limit=%08x type=%x s=%u dpl=%u p=%u l=%u "
+              "db=%u g=%u%s\n",
+              name, g->selector, g->base, g->limit, g->type, g->s, g->dpl, g->present, g->l, g->db,
+              g->g, g->unusable ? " unusable" : "");
+}
+
+static int cmd_regs(const struct snapshot *snap, struct strbuf *out)
+{
+    static const char *const cr0n[64] = {
+        [0] = "PE",  [1] = "MP",  [2] = "EM",  [3] = "TS",  [4] = "ET", [5] = "NE",
+        [16] = "WP", [18] = "AM", [29] = "NW", [30] = "CD", [31] = "PG"};
+    static const char *const cr4n[64] = {
+        [0] = "VME",         [1] = "PVI",    [2] = "TSD",      [3] = "DE",    [4] = "PSE",
+        [5] = "PAE",         [6] = "MCE",    [7] = "PGE",      [8] = "PCE",   [9] = "OSFXSR",
+        [10] = "OSXMMEXCPT", [11] = "UMIP",  [12] = "LA57",    [13] = "VMXE", [14] = "SMXE",
+        [16] = "FSGSBASE",   [17] = "PCIDE", [18] = "OSXSAVE", [20] = "SMEP", [21] = "SMAP",
+        [22] = "PKE"};
+    static const char *const efern[64] = {
+        [0] = "SCE", [8] = "LME", [10] = "LMA", [11] = "NXE", [12] = "SVME", [14] = "FFXSR"};
+    static const char *const segn[X86_NR_SREGS] = {"es", "cs", "ss",   "ds",
+                                                   "fs", "gs", "ldtr", "tr"};
+    const struct x86_state *s = &snap->s;
+    struct pt_ctx c;
+
+    snapshot_pt_ctx(snap, &c);
+    sb_printf(out, "rip=%016" PRIx64 " rflags=%08" PRIx64 " cpl=%u mode: %s code, %s paging\n",
+              s->rip, s->rflags, snap->cpl,
+              gdb_long64(s)              ? "64-bit"
+              : (s->efer & X86_EFER_LMA) ? "compatibility"
+              : (s->cr0 & X86_CR0_PE)    ? (s->seg[X86_SEG_CS].db ? "32-bit" : "16-bit protected")
+                                         : "real-mode",
+              pt_mode_name(pt_mode_of(&c)));
+    sb_printf(out, "cr0=%016" PRIx64, s->cr0);
+    bits(out, s->cr0, cr0n);
+    sb_printf(out, "\ncr2=%016" PRIx64 " cr3=%016" PRIx64 " cr8=%" PRIx64 "\ncr4=%016" PRIx64,
+              s->cr2, s->cr3, s->cr8, s->cr4);
+    bits(out, s->cr4, cr4n);
+    sb_printf(out, "\nefer=%016" PRIx64, s->efer);
+    bits(out, s->efer, efern);
+    sb_putc(out, '\n');
+    for (int i = 0; i < X86_NR_SREGS; i++)
+        seg_line(out, segn[i], &s->seg[i]);
+    sb_printf(out, "gdt  base=%016" PRIx64 " limit=%04x\nidt  base=%016" PRIx64 " limit=%04x\n",
+              s->gdt.base, s->gdt.limit, s->idt.base, s->idt.limit);
+    sb_printf(out, "k_gs_base=%016" PRIx64 " dr7=%016" PRIx64 " dr6=%016" PRIx64 "\n",
+              s->kernel_gs_base, s->dr[7], s->dr[6]);
+    return 0;
+}
+
+static const char help[] = "monitor commands:\n"
+                           "  walk ADDR  the page walk of ADDR, level by level, with verdicts\n"
+                           "  pt         the mappings (like info mem) with reserved-bit verdicts\n"
+                           "  explain    why the guest crashed (the crash explainer)\n"
+                           "  cpuid      the vCPU's CPUID table\n"
+                           "  regs       decoded CR0/CR4/EFER, segments, GDT/IDT/TR\n";
+
+int gdb_monitor(const struct snapshot *snap, const char *cmd, struct strbuf *out)
+{
+    size_t n;
+
+    while (*cmd == ' ')
+        cmd++;
+    n = strcspn(cmd, " ");
+    if (n == 4 && !strncmp(cmd, "walk", 4))
+        return cmd_walk(snap, cmd + 4, out);
+    if (!strcmp(cmd, "pt"))
+        return cmd_pt(snap, out);
+    if (!strcmp(cmd, "cpuid"))
+        return cmd_cpuid(snap, out);
+    if (!strcmp(cmd, "regs"))
+        return cmd_regs(snap, out);
+    if (!strcmp(cmd, "help") || !*cmd) {
+        sb_puts(out, help);
+        return 0;
+    }
+    sb_printf(out, "unknown monitor command '%.*s'\n%s", (int)n, cmd, help);
+    return -EINVAL;
+}

@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# The bug zoo under KVM: boot each guests/zoo kernel with `kvmscope run --json`
+# and check the explanation against its expectations file (cause id, the
+# secondary cause, the exception chain, CR2 values, the faulting level).
+# SKIPs without /dev/kvm, without jq, or while `kvmscope run` does not exist.
+# san: yes
+set -u
+K=$1
+cd "$(dirname "$0")/../.."
+. tests/cli/zoo_lib.sh
+BUILD=${BUILD:-$(dirname "$K")}
+fail=0
+
+if [ ! -r /dev/kvm ] || [ ! -w /dev/kvm ]; then
+    echo "SKIP zoo: no usable /dev/kvm"
+    exit 0
+fi
+if ! command -v jq >/dev/null; then
+    echo "SKIP zoo: jq is not installed"
+    exit 0
+fi
+if ! "$K" run --help >/dev/null 2>&1; then
+    echo "SKIP zoo: this kvmscope has no 'run' command yet"
+    exit 0
+fi
+
+for exp in guests/zoo/*.exp; do
+    name=$(basename "$exp" .exp)
+    elf=$BUILD/guests/zoo/$name.elf
+    if [ ! -f "$elf" ]; then
+        echo "FAIL zoo-$name: $elf was not built"
+        fail=1
+        continue
+    fi
+    out=$(timeout 20 "$K" run --json "$elf" 2>/dev/null)
+    ex=$(printf '%s' "$out" | jq -c '.explanation // null' 2>/dev/null)
+    if [ -z "$ex" ]; then
+        echo "FAIL zoo-$name: run --json printed no JSON"
+        fail=1
+        continue
+    fi
+    why=()
+    want=$(zoo_get "$exp" cause)
+    got=$(printf '%s' "$ex" | jq -r '.cause.id // "-"')
+    [ "$got" = "$want" ] || why+=("cause $got, want $want")
+    if [ "$want" != - ]; then
+        want=$(zoo_get "$exp" secondary)
+        got=$(printf '%s' "$ex" | jq -r '.cause.secondary.id // "-"')
+        [ "$got" = "$want" ] || why+=("secondary $got, want $want")
+        want=$(zoo_norm_chain "$(zoo_get "$exp" chain)")
+        got=$(printf '%s' "$ex" | jq -r '[.exceptions[] | "\(.vector):\(.error_code // "-")"] | join(" ")')
+        [ "$got" = "$want" ] || why+=("chain '$got', want '$want'")
+        want=$(zoo_get "$exp" level)
+        got=$(printf '%s' "$ex" | jq -r '.walk.fault.level // 0')
+        [ "$got" = "$want" ] || why+=("level $got, want $want")
+        want=$(zoo_get "$exp" triple)
+        got=$(printf '%s' "$ex" | jq -r 'if .triple_fault then "yes" else "no" end')
+        [ "$got" = "$want" ] || why+=("triple fault $got, want $want")
+        while read -r i v; do
+            got=$(printf '%s' "$ex" | jq -r ".exceptions[$i].cr2 // \"-\"")
+            [ "$v" = rip ] && v=$(printf '%s' "$ex" | jq -r ".exceptions[$i].rip")
+            [ "$((got))" = "$((v))" ] 2>/dev/null || why+=("cr2[$i] $got, want $v")
+        done < <(sed -n 's/^cr2 //p' "$exp")
+    fi
+    if [ ${#why[@]} -eq 0 ]; then
+        echo "PASS zoo-$name"
+    else
+        echo "FAIL zoo-$name: ${why[*]}"
+        fail=1
+    fi
+done
+exit $fail
