@@ -8,13 +8,15 @@
  *   first_run_us     first KVM_RUN entered        probe's constructor, i.e.
  *   first_exit_us    first KVM_RUN returned       just after dynamic linking)
  *   last_exit_us     last KVM_RUN returned
+ *   teardown_us      the VMM closed its VM or vCPU fd (-1 if it left that to exit)
  *   end_us           stdio flushed at exit (the output is written)
  *   runs             KVM_RUN calls
  *   last_reason      kvm_run->exit_reason after the last KVM_RUN
- *   hwm_kb rss_kb    VmHWM and VmRSS at exit
- *   guest_kb         resident KiB of the mappings that back KVM memslots
- * end_us - last_exit_us is the time from the guest's last exit (for a crash,
- * the triple fault) to the printed result.
+ *   hwm_kb rss_kb    VmHWM and VmRSS when guest RAM is unmapped, else at exit
+ *   guest_kb         resident KiB of the mappings that back KVM memslots, then
+ * min(teardown_us, end_us) - last_exit_us is the time from the guest's last
+ * exit (for a crash, the triple fault) to the printed result: kvmscope prints
+ * its report before it destroys the VM, rawkvm and QEMU exit without closing.
  *
  * Benchmark tooling, not product code: it may include <linux/kvm.h>.
  */
@@ -35,8 +37,11 @@
 
 static int (*real_ioctl)(int, unsigned long, ...);
 static void *(*real_mmap)(void *, size_t, int, int, int, off_t);
+static int (*real_munmap)(void *, size_t);
+static int (*real_close)(int);
 
-static uint64_t t0, t_create_vm, t_first_run, t_first_exit, t_last_exit;
+static uint64_t t0, t_create_vm, t_first_run, t_first_exit, t_last_exit, t_teardown;
+static int vm_fd = -1;
 static uint64_t runs;
 static uint32_t last_reason = ~0u;
 static struct {
@@ -65,6 +70,8 @@ __attribute__((constructor)) static void probe_init(void)
     t0 = now_ns();
     real_ioctl = (int (*)(int, unsigned long, ...))dlsym(RTLD_NEXT, "ioctl");
     real_mmap = (void *(*)(void *, size_t, int, int, int, off_t))dlsym(RTLD_NEXT, "mmap");
+    real_munmap = (int (*)(void *, size_t))dlsym(RTLD_NEXT, "munmap");
+    real_close = (int (*)(int))dlsym(RTLD_NEXT, "close");
 }
 
 int ioctl(int fd, unsigned long req, ...)
@@ -93,8 +100,10 @@ int ioctl(int fd, unsigned long req, ...)
         return rc;
     }
     rc = real_ioctl(fd, req, arg);
-    if (req == KVM_CREATE_VM && rc >= 0 && !t_create_vm)
+    if (req == KVM_CREATE_VM && rc >= 0 && !t_create_vm) {
         t_create_vm = now_ns();
+        vm_fd = rc;
+    }
     if (req == KVM_CREATE_VCPU && rc >= 0 && nvcpus < MAX_VCPUS)
         vcpu_fds[nvcpus++] = rc;
     if (req == KVM_SET_USER_MEMORY_REGION && rc == 0 && nslots < MAX_SLOTS) {
@@ -122,6 +131,12 @@ void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
                 vcpu_runs[i] = p;
     return p;
 }
+
+/* Memory figures, taken when guest RAM is unmapped (or at exit if it never is). */
+static struct {
+    int taken;
+    long hwm_kb, rss_kb, guest_kb;
+} mem;
 
 static int overlaps_slot(uint64_t lo, uint64_t hi)
 {
@@ -168,6 +183,39 @@ static long status_kb(const char *key)
     return kb;
 }
 
+static void sample_memory(void)
+{
+    if (mem.taken)
+        return;
+    mem.taken = 1;
+    mem.hwm_kb = status_kb("VmHWM");
+    mem.rss_kb = status_kb("VmRSS");
+    mem.guest_kb = guest_rss_kb();
+}
+
+/* A VMM that unmaps guest RAM before exiting: sample while it is still mapped. */
+int munmap(void *addr, size_t len)
+{
+    if (!real_munmap)
+        probe_init();
+    if (overlaps_slot((uint64_t)(uintptr_t)addr, (uint64_t)(uintptr_t)addr + len))
+        sample_memory();
+    return real_munmap(addr, len);
+}
+
+/* The VMM tears the VM down itself: everything it printed came before. */
+int close(int fd)
+{
+    if (!real_close)
+        probe_init();
+    if (!t_teardown && fd >= 0 && fd == vm_fd)
+        t_teardown = now_ns();
+    for (unsigned i = 0; i < nvcpus && !t_teardown; i++)
+        if (fd == vcpu_fds[i])
+            t_teardown = now_ns();
+    return real_close(fd);
+}
+
 __attribute__((destructor)) static void probe_fini(void)
 {
     const char *path = getenv("KSPROBE_OUT");
@@ -176,6 +224,7 @@ __attribute__((destructor)) static void probe_fini(void)
 
     fflush(NULL);
     t_end = now_ns();
+    sample_memory();
     if (!path)
         return;
     f = fopen(path, "a");
@@ -183,9 +232,8 @@ __attribute__((destructor)) static void probe_fini(void)
         return;
     fprintf(f,
             "create_vm_us=%.1f first_run_us=%.1f first_exit_us=%.1f last_exit_us=%.1f "
-            "end_us=%.1f runs=%llu last_reason=%d hwm_kb=%ld rss_kb=%ld guest_kb=%ld\n",
-            us(t_create_vm), us(t_first_run), us(t_first_exit), us(t_last_exit), us(t_end),
-            (unsigned long long)runs, (int)last_reason, status_kb("VmHWM"), status_kb("VmRSS"),
-            guest_rss_kb());
+            "teardown_us=%.1f end_us=%.1f runs=%llu last_reason=%d hwm_kb=%ld rss_kb=%ld guest_kb=%ld\n",
+            us(t_create_vm), us(t_first_run), us(t_first_exit), us(t_last_exit), us(t_teardown), us(t_end),
+            (unsigned long long)runs, (int)last_reason, mem.hwm_kb, mem.rss_kb, mem.guest_kb);
     fclose(f);
 }

@@ -34,9 +34,14 @@ $(BENCH_DIR)/guests/cr3halt.elf: bench/guests/cr3halt.asm bench/guests/link.ld
 	$(Q)nasm -f elf32 -o $@.o $<
 	$(Q)ld -m elf_i386 $(BENCH_GUEST_LDFLAGS) -o $@ $@.o
 
-.PHONY: bench-build
+.PHONY: bench-build bench-profile
 bench-build: all $(BENCH_TOOLS) $(BENCH_GUESTS)
 	$(Q)$(MAKE) --no-print-directory guests
 
 bench: bench-build
 	$(Q)python3 bench/bench.py --build $(BUILD) --nreads $(BENCH_NREADS) $(BENCH_ARGS)
+
+# The profile pass: callgrind instruction counts and perf software counters
+# on the hot paths, written to $(BUILD)/bench/profile.md (a few minutes).
+bench-profile: bench-build
+	$(Q)python3 bench/profile.py --build $(BUILD) --nreads $(BENCH_NREADS)
