@@ -232,8 +232,10 @@ __attribute__((destructor)) static void probe_fini(void)
         return;
     fprintf(f,
             "create_vm_us=%.1f first_run_us=%.1f first_exit_us=%.1f last_exit_us=%.1f "
-            "teardown_us=%.1f end_us=%.1f runs=%llu last_reason=%d hwm_kb=%ld rss_kb=%ld guest_kb=%ld\n",
-            us(t_create_vm), us(t_first_run), us(t_first_exit), us(t_last_exit), us(t_teardown), us(t_end),
-            (unsigned long long)runs, (int)last_reason, mem.hwm_kb, mem.rss_kb, mem.guest_kb);
+            "teardown_us=%.1f end_us=%.1f runs=%llu last_reason=%d hwm_kb=%ld rss_kb=%ld "
+            "guest_kb=%ld\n",
+            us(t_create_vm), us(t_first_run), us(t_first_exit), us(t_last_exit), us(t_teardown),
+            us(t_end), (unsigned long long)runs, (int)last_reason, mem.hwm_kb, mem.rss_kb,
+            mem.guest_kb);
     fclose(f);
 }

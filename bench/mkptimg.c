@@ -29,20 +29,19 @@
 #include <unistd.h>
 
 #define PAGE 4096ull
-#define P 0x1ull
-#define RW 0x2ull
-#define US 0x4ull
-#define A 0x20ull
-#define D 0x40ull
-#define NX (1ull << 63)
+#define P    0x1ull
+#define RW   0x2ull
+#define US   0x4ull
+#define A    0x20ull
+#define D    0x40ull
+#define NX   (1ull << 63)
 
 static uint64_t file_base; /* physical address of file offset 0 */
 
 static void put(int fd, const uint64_t *page, uint64_t pa)
 {
     if (pwrite(fd, page, PAGE, (off_t)(pa - file_base)) != (ssize_t)PAGE) {
-        fprintf(stderr, "mkptimg: write at 0x%llx: %s\n", (unsigned long long)pa,
-                strerror(errno));
+        fprintf(stderr, "mkptimg: write at 0x%llx: %s\n", (unsigned long long)pa, strerror(errno));
         exit(1);
     }
 }
@@ -66,8 +65,7 @@ int main(int argc, char **argv)
             return 2;
     }
     if (optind != argc - 1 || gib == 0 || gib > 512 || (base & (PAGE - 1))) {
-        fprintf(stderr,
-                "usage: mkptimg [-g GIB (1..512)] [-b BASE (page aligned)] [-t] OUT.img\n");
+        fprintf(stderr, "usage: mkptimg [-g GIB (1..512)] [-b BASE (page aligned)] [-t] OUT.img\n");
         return 2;
     }
     uint64_t npd = gib, npt = gib * 512;

@@ -30,9 +30,9 @@
 #include <unistd.h>
 
 #define MB1_BOOT_MAGIC 0x2BADB002u
-#define MBI_ADDR 0x9000u
-#define STACK_TOP 0x80000u
-#define MAX_CPUID 256
+#define MBI_ADDR       0x9000u
+#define STACK_TOP      0x80000u
+#define MAX_CPUID      256
 
 static void die(const char *what)
 {
@@ -85,8 +85,16 @@ static uint32_t load_elf32(const char *path, uint8_t *ram, uint64_t ram_size)
 static void flat_segment(struct kvm_segment *s, uint16_t sel, uint8_t type)
 {
     *s = (struct kvm_segment){
-        .base = 0, .limit = 0xffffffff, .selector = sel, .type = type,
-        .present = 1, .dpl = 0, .db = 1, .s = 1, .l = 0, .g = 1,
+        .base = 0,
+        .limit = 0xffffffff,
+        .selector = sel,
+        .type = type,
+        .present = 1,
+        .dpl = 0,
+        .db = 1,
+        .s = 1,
+        .l = 0,
+        .g = 1,
     };
 }
 
@@ -121,7 +129,9 @@ int main(int argc, char **argv)
     if (ram == MAP_FAILED)
         die("guest RAM");
     struct kvm_userspace_memory_region slot = {
-        .slot = 0, .guest_phys_addr = 0, .memory_size = ram_size,
+        .slot = 0,
+        .guest_phys_addr = 0,
+        .memory_size = ram_size,
         .userspace_addr = (uint64_t)(uintptr_t)ram,
     };
     if (ioctl(vm, KVM_SET_USER_MEMORY_REGION, &slot) < 0)
@@ -137,8 +147,7 @@ int main(int argc, char **argv)
     int run_size = ioctl(kvm, KVM_GET_VCPU_MMAP_SIZE, 0);
     if (run_size < (int)sizeof(struct kvm_run))
         die("KVM_GET_VCPU_MMAP_SIZE");
-    struct kvm_run *run = mmap(NULL, (size_t)run_size, PROT_READ | PROT_WRITE, MAP_SHARED,
-                               vcpu, 0);
+    struct kvm_run *run = mmap(NULL, (size_t)run_size, PROT_READ | PROT_WRITE, MAP_SHARED, vcpu, 0);
     if (run == MAP_FAILED)
         die("mmap kvm_run");
 
@@ -162,7 +171,11 @@ int main(int argc, char **argv)
     if (ioctl(vcpu, KVM_SET_SREGS, &sregs) < 0)
         die("KVM_SET_SREGS");
     struct kvm_regs regs = {
-        .rip = entry, .rax = MB1_BOOT_MAGIC, .rbx = MBI_ADDR, .rsp = STACK_TOP, .rflags = 2,
+        .rip = entry,
+        .rax = MB1_BOOT_MAGIC,
+        .rbx = MBI_ADDR,
+        .rsp = STACK_TOP,
+        .rflags = 2,
     };
     if (ioctl(vcpu, KVM_SET_REGS, &regs) < 0)
         die("KVM_SET_REGS");

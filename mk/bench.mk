@@ -9,8 +9,11 @@ BENCH_GUEST_LDFLAGS := -n -z noexecstack --no-warn-rwx-segments -T bench/guests/
 # Port reads per run of the exit-loop guest; the baseline guest does none.
 BENCH_NREADS ?= 20000
 BENCH_TOOLS := $(BENCH_DIR)/rawkvm $(BENCH_DIR)/runtime $(BENCH_DIR)/mkptimg $(BENCH_DIR)/ksprobe.so
-BENCH_GUESTS := $(BENCH_DIR)/guests/pioloop-0.elf $(BENCH_DIR)/guests/pioloop-$(BENCH_NREADS).elf \
-	$(BENCH_DIR)/guests/cr3halt.elf
+BENCH_GUESTS := $(BENCH_DIR)/guests/pioloop-0.elf $(BENCH_DIR)/guests/pioloop-100.elf \
+	$(BENCH_DIR)/guests/pioloop-$(BENCH_NREADS).elf $(BENCH_DIR)/guests/cr3halt.elf
+
+# tests/cli/test_bench.sh checks these tools, so `make tests` builds them too.
+tests: $(BENCH_TOOLS) $(BENCH_GUESTS)
 
 $(BENCH_DIR)/%: bench/%.c
 	@mkdir -p $(dir $@)
