@@ -9,12 +9,16 @@
  * (VM, RAM slot, vCPU, CPUID, registers, KVM_RUN loop), so the time it takes
  * is the KVM floor on this host.
  *
- *   rawkvm [-q] [-m MiB] KERNEL.elf
+ *   rawkvm [-q] [-m MiB] [-s MASK] KERNEL.elf
  *
  * Ports: COM1 THR 0x3f8 (written to stdout unless -q), COM1 LSR 0x3fd
  * (reads 0x60: transmitter empty), isa-debug-exit 0xf4 (exit status
  * (value << 1) | 1). Other port reads see 0xff, writes are dropped.
  * HLT exits 124, a triple fault 125, anything else 126.
+ *
+ * -s MASK sets kvm_run->kvm_valid_regs (KVM_CAP_SYNC_REGS: 1 regs, 2 sregs,
+ * 4 events), so KVM copies those registers into kvm_run on every exit, as
+ * kvmscope does; it measures what that copy costs per exit.
  */
 #include <elf.h>
 #include <errno.h>
@@ -102,17 +106,20 @@ int main(int argc, char **argv)
 {
     uint64_t ram_size = 128ull << 20;
     int quiet = 0, opt;
+    unsigned sync_mask = 0;
 
-    while ((opt = getopt(argc, argv, "qm:")) != -1) {
+    while ((opt = getopt(argc, argv, "qm:s:")) != -1) {
         if (opt == 'q')
             quiet = 1;
+        else if (opt == 's')
+            sync_mask = (unsigned)strtoul(optarg, NULL, 0);
         else if (opt == 'm')
             ram_size = strtoull(optarg, NULL, 0) << 20;
         else
-            die_msg("usage: rawkvm [-q] [-m MiB] KERNEL.elf");
+            die_msg("usage: rawkvm [-q] [-m MiB] [-s MASK] KERNEL.elf");
     }
     if (optind != argc - 1)
-        die_msg("usage: rawkvm [-q] [-m MiB] KERNEL.elf");
+        die_msg("usage: rawkvm [-q] [-m MiB] [-s MASK] KERNEL.elf");
 
     int kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
     if (kvm < 0)
@@ -179,6 +186,7 @@ int main(int argc, char **argv)
     };
     if (ioctl(vcpu, KVM_SET_REGS, &regs) < 0)
         die("KVM_SET_REGS");
+    run->kvm_valid_regs = sync_mask;
 
     for (;;) {
         if (ioctl(vcpu, KVM_RUN, 0) < 0) {
