@@ -272,7 +272,9 @@ struct pt_scan_stats {
  * Scan the address space (c) describes. Tables are read in place with
  * gmem_ptr(); nothing is allocated. With paging off, each memory region is
  * one identity run. Returns 0, -EINVAL (pt_ctx_check fails, or PAE PDPTEs
- * at CR3 unbacked/invalid while !c->pdptr_valid) or the callback's value.
+ * at CR3 unbacked/invalid while !c->pdptr_valid), -ELOOP when more tables
+ * are visited than 4 x the pages of memory + 64 (tables that refer back to
+ * themselves; runs reported so far stand), or the callback's value.
  * (stats) may be NULL.
  */
 int pt_scan(const struct gmem *m, const struct pt_ctx *c, pt_range_fn fn, void *opaque,
