@@ -278,6 +278,17 @@ struct pt_scan_stats {
 int pt_scan(const struct gmem *m, const struct pt_ctx *c, pt_range_fn fn, void *opaque,
             struct pt_scan_stats *stats);
 
+/*
+ * pt_scan reading at most (max_tables) tables (0: no bound). Recursion depth
+ * is bounded by the paging levels, but tables that point back at themselves
+ * or at each other (a PML4 whose 512 entries all point at itself) make the
+ * work grow as 512^levels; this stops such a scan. Returns what pt_scan
+ * returns, or -E2BIG when the bound was reached (runs reported until then
+ * were passed to (fn); the run in progress is dropped).
+ */
+int pt_scan_bounded(const struct gmem *m, const struct pt_ctx *c, uint64_t max_tables,
+                    pt_range_fn fn, void *opaque, struct pt_scan_stats *stats);
+
 enum pt_lint_kind {
     PT_LINT_NONE,
     PT_LINT_RESERVED, /* entries the vCPU makes reserved: every software walk faults */

@@ -23,6 +23,7 @@ struct scan {
     uint64_t rsvd[2][6];
     pt_range_fn fn;
     void *opaque;
+    uint64_t max_tables; /* 0: no bound */
     struct pt_scan_stats st;
     int stop;
     bool have;
@@ -181,6 +182,11 @@ static void scan_table(struct scan *s, int level, gpa_t table, gva_t base, bool 
     const uint8_t *t = gmem_ptr(s->m, table, (uint64_t)n * s->esize);
     const uint64_t *rsvd0 = &s->rsvd[0][level], *rsvd1 = &s->rsvd[1][level];
 
+    /* Tables may point back at themselves: depth is bounded by the levels, total work is not. */
+    if (ks_unlikely(s->max_tables && s->st.tables >= s->max_tables)) {
+        s->stop = -E2BIG;
+        return;
+    }
     s->st.tables++;
     s->st.entries += n;
     if (level == 1 && s->wide && t) {
@@ -285,6 +291,12 @@ static void scan_identity(struct scan *s)
 int pt_scan(const struct gmem *m, const struct pt_ctx *c, pt_range_fn fn, void *opaque,
             struct pt_scan_stats *stats)
 {
+    return pt_scan_bounded(m, c, 0, fn, opaque, stats);
+}
+
+int pt_scan_bounded(const struct gmem *m, const struct pt_ctx *c, uint64_t max_tables,
+                    pt_range_fn fn, void *opaque, struct pt_scan_stats *stats)
+{
     struct scan s;
     const enum pt_mode mode = pt_mode_of(c);
     int ret = 0;
@@ -296,6 +308,7 @@ int pt_scan(const struct gmem *m, const struct pt_ctx *c, pt_range_fn fn, void *
     s.c = c;
     s.fn = fn;
     s.opaque = opaque;
+    s.max_tables = max_tables;
     s.wide = mode != PT_MODE_32;
     s.pse = c->cr4 & X86_CR4_PSE;
     s.esize = s.wide ? 8 : 4;
