@@ -140,8 +140,7 @@ static void model_note(const struct lint_opts *o, const struct pt_ctx *c, struct
 {
     if (o->given & G_GBPAGES) {
         sb_printf(notes, "--gbpages %s: 1 GiB pages taken as %s whatever --cpu %s says\n",
-                  c->cpu.gbpages ? "on" : "off", c->cpu.gbpages ? "valid" : "reserved",
-                  o->pt.cpu);
+                  c->cpu.gbpages ? "on" : "off", c->cpu.gbpages ? "valid" : "reserved", o->pt.cpu);
         return;
     }
     if (!c->cpu.gbpages) {
@@ -284,8 +283,8 @@ static void print_notes(const char *notes, bool json, struct strbuf *out)
         sb_puts(out, "]");
 }
 
-static int lint_and_report(const struct lint_opts *o, const struct gmem *m,
-                           const struct pt_ctx *c, const char *source, struct strbuf *notes)
+static int lint_and_report(const struct lint_opts *o, const struct gmem *m, const struct pt_ctx *c,
+                           const char *source, struct strbuf *notes)
 {
     struct lint_result r;
     struct strbuf out;
@@ -307,8 +306,9 @@ static int lint_and_report(const struct lint_opts *o, const struct gmem *m,
             cli_error(CMD, "out of memory");
             return CLI_HOST;
         }
-        cli_error(CMD, "PAE PDPTEs at CR3 0x%llx are unreadable or have reserved bits (the MOV "
-                       "to CR3 would #GP)",
+        cli_error(CMD,
+                  "PAE PDPTEs at CR3 0x%llx are unreadable or have reserved bits (the MOV "
+                  "to CR3 would #GP)",
                   (unsigned long long)c->cr3);
         return CLI_INPUT;
     }

@@ -211,8 +211,9 @@ void lint_text(const struct lint_result *r, const char *prefix, struct strbuf *s
             sb_printf(sb, "%s    rule: %s\n", prefix, f->rule);
         }
     }
-    sb_printf(sb, "%s%u finding%s (reserved %llu, wx %llu, unbacked %llu entries%s); %llu tables, "
-                  "%llu pages scanned\n",
+    sb_printf(sb,
+              "%s%u finding%s (reserved %llu, wx %llu, unbacked %llu entries%s); %llu tables, "
+              "%llu pages scanned\n",
               prefix, r->n, r->n == 1 ? "" : "s", (unsigned long long)r->entries[PT_LINT_RESERVED],
               (unsigned long long)r->entries[PT_LINT_WX],
               (unsigned long long)r->entries[PT_LINT_UNBACKED],
@@ -244,8 +245,8 @@ void lint_json(const struct lint_result *r, struct strbuf *sb)
                   "%s{\"kind\":\"%s\",\"start\":\"0x%llx\",\"end\":\"0x%llx\",\"level\":%d,"
                   "\"page_size\":%llu,\"pages\":%llu",
                   i ? "," : "", lint_kind_name(f->kind), (unsigned long long)f->va,
-                  (unsigned long long)(f->va + f->size), f->level,
-                  (unsigned long long)f->page_size, (unsigned long long)f->npages);
+                  (unsigned long long)(f->va + f->size), f->level, (unsigned long long)f->page_size,
+                  (unsigned long long)f->npages);
         if (f->kind == PT_LINT_RESERVED)
             sb_printf(sb, ",\"reserved_bits\":\"0x%llx\",\"gbpages_rule\":%s",
                       (unsigned long long)f->rsvd_bits,
@@ -254,8 +255,9 @@ void lint_json(const struct lint_result *r, struct strbuf *sb)
         sb_json_str(sb, f->rule);
         sb_puts(sb, ",\"entries\":[");
         for (unsigned e = 0; e < f->nentries; e++)
-            sb_printf(sb, "%s{\"va\":\"0x%llx\",\"level\":%d,\"entry_gpa\":\"0x%llx\","
-                          "\"entry\":\"0x%llx\"}",
+            sb_printf(sb,
+                      "%s{\"va\":\"0x%llx\",\"level\":%d,\"entry_gpa\":\"0x%llx\","
+                      "\"entry\":\"0x%llx\"}",
                       e ? "," : "", (unsigned long long)f->entries[e].va, f->entries[e].level,
                       (unsigned long long)f->entries[e].entry_gpa,
                       (unsigned long long)f->entries[e].entry);

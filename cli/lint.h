@@ -16,7 +16,7 @@
 
 /* Lint kinds beyond pt_lint's: the scan hit its table bound (docs/lint.md). */
 #define LINT_KIND_LOOP 4
-#define LINT_NKINDS 5
+#define LINT_NKINDS    5
 
 /* One page-table entry behind a finding. */
 struct lint_entry {
@@ -27,16 +27,16 @@ struct lint_entry {
 };
 
 struct lint_finding {
-    int kind;            /* enum pt_lint_kind, or LINT_KIND_LOOP */
-    gva_t va;            /* first address of the run */
-    uint64_t size;       /* bytes */
-    uint64_t page_size;  /* bytes per entry */
-    int level;           /* level of the entries (reserved, W+X leaves) or of the missing table */
-    uint64_t npages;     /* entries in the run */
-    uint64_t rsvd_bits;  /* reserved: bits of the first entry */
-    uint32_t rsvd_why;   /* reserved: enum pt_rsvd_why */
-    char rule[768];      /* the rule and its source, one sentence */
-    unsigned nentries;   /* listed entries (at most LINT_MAX_LISTED) */
+    int kind;           /* enum pt_lint_kind, or LINT_KIND_LOOP */
+    gva_t va;           /* first address of the run */
+    uint64_t size;      /* bytes */
+    uint64_t page_size; /* bytes per entry */
+    int level;          /* level of the entries (reserved, W+X leaves) or of the missing table */
+    uint64_t npages;    /* entries in the run */
+    uint64_t rsvd_bits; /* reserved: bits of the first entry */
+    uint32_t rsvd_why;  /* reserved: enum pt_rsvd_why */
+    char rule[768];     /* the rule and its source, one sentence */
+    unsigned nentries;  /* listed entries (at most LINT_MAX_LISTED) */
     struct lint_entry entries[LINT_MAX_LISTED];
 };
 

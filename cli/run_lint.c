@@ -20,10 +20,10 @@
 #define MAX_POINTS 2
 
 struct lint_point {
-    char at[32];      /* "first_cr3_load" or "exit" */
-    char detail[64];  /* exit number or outcome */
+    char at[32];     /* "first_cr3_load" or "exit" */
+    char detail[64]; /* exit number or outcome */
     struct lint_result r;
-    bool ok;          /* the scan ran (false: impossible state, no memory) */
+    bool ok; /* the scan ran (false: impossible state, no memory) */
 };
 
 struct run_lint {
@@ -118,8 +118,8 @@ static bool on_exit_paging(void *opaque, const struct pt_ctx *c)
 
     if (!(c->cr0 & X86_CR0_PG) || (rl->boot_paging && c->cr3 == rl->boot_cr3))
         return false;
-    snprintf(detail, sizeof(detail), "exit %" PRIu64 ", rip 0x%" PRIx64,
-             vmm_trace_total(rl->vm), vmm_rip(rl->vm));
+    snprintf(detail, sizeof(detail), "exit %" PRIu64 ", rip 0x%" PRIx64, vmm_trace_total(rl->vm),
+             vmm_rip(rl->vm));
     lint_now(rl, c, "first_cr3_load", detail);
     return true;
 }

@@ -17,7 +17,7 @@ enum run_lint_mode {
     RUN_LINT_STRICT, /* findings after a clean outcome give RUN_LINT_STATUS */
 };
 
-/* `run --lint=strict`: the guest ended cleanly (debug-exit or halt) but the lint found something. */
+/* `run --lint=strict`: a clean outcome (debug-exit or halt) with lint findings. */
 #define RUN_LINT_STATUS 16
 
 struct run_lint;

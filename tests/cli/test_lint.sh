@@ -205,6 +205,12 @@ if [ $kvm_ok = 1 ]; then
     check run_nolint 1 run --json "$G/latent.elf" &&
         jqeq run_nolint_json "$T/run_nolint.out" 'has("lint")' 'false'
     check run_badlint 2 run --lint=loud "$G/clean.elf" && pass run_badlint_status
+    # Live cycles (guests/hostile/pt-cycle): both lints terminate, the guest's own status stays.
+    cyc=$BUILD/guests/hostile/pt-cycle.bin
+    if [ -f "$cyc" ] && check run_ptcycle 6 run --lint --entry 0x100000 "$cyc"; then
+        has run_ptcycle_exit "$T/run_ptcycle.err" '^lint: at exit \(triple_fault\)'
+        has run_ptcycle_done "$T/run_ptcycle.err" '^lint: [0-9]+ findings? .*tables'
+    fi
 fi
 
 # A real QEMU TCG capture of the latent-bug kernel (TCG ignores reserved PS bits, so it runs).
