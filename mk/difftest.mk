@@ -28,6 +28,8 @@ $(BUILD)/tests/kvm/test_difftest: tests/kvm/test_difftest.c $(DT_OBJS) $(LIBVMM)
 N ?= 10000
 SEED ?= random
 CPUS ?= host;qemu64,phys-bits=36;kvm64
+# TRACE=1 also compares KVM's kvmmmu trace of every walk (root, tracefs).
+TRACE ?= 0
 difftest: $(BUILD)/tests/kvm/test_difftest
 	$(Q)BUILD=$(BUILD) DIFFTEST_N=$(N) DIFFTEST_SEED=$(SEED) DIFFTEST_CPUS="$(CPUS)" \
-		DIFFTEST_SUMMARY=1 $(BUILD)/tests/kvm/test_difftest
+		DIFFTEST_TRACE=$(TRACE) DIFFTEST_SUMMARY=1 $(BUILD)/tests/kvm/test_difftest

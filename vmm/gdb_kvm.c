@@ -84,7 +84,7 @@ static int kvm_get_regs(void *t, struct gdb_regs *r)
     r->fpu.fctrl = fpu.fcw;
     r->fpu.fstat = fpu.fsw;
     /* KVM gives FXSAVE's abridged tag byte; GDB wants the full FSAVE tag word. */
-    r->fpu.ftag = gdb_ftag_full(fpu.ftwx, fpu.fsw, r->fpu.st);
+    r->fpu.ftag = gdb_ftag_full(fpu.ftwx, fpu.fsw, &r->fpu.st[0][0]);
     r->fpu.fop = fpu.last_opcode;
     r->fpu.fioff = (uint32_t)fpu.last_ip;
     r->fpu.fooff = (uint32_t)fpu.last_dp;

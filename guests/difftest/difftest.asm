@@ -59,20 +59,33 @@ main_loop:
     mov qword [RES_PHASE], 2
     push qword [CMD_RFLAGS]
     popfq
+    test ebx, DT_KIND_USER
+    jnz .user
+    test ebx, DT_KIND_TWICE
+    jz .once
+    mov rdx, [rdi]                  ; "twice": a read first, as access.c does
+.once:
+    and ebx, 3
     cmp ebx, 1
     jb .read
     je .write_access
-    cmp ebx, 2
-    je .fetch
-    ; CPL3: iretq to user stub (kind-4)*16, which comes back through #UD.
-    sub ebx, 4
-    shl ebx, 4
-    add rbx, DT_USER_CODE
+    jmp .fetch
+.user:
+    ; CPL3: iretq to user stub (kind & 3), or 3 further on for "twice" (16
+    ; bytes each); the stub comes back through #UD.
+    mov ecx, ebx
+    and ecx, 3
+    test ebx, DT_KIND_TWICE
+    jz .user_go
+    add ecx, 3
+.user_go:
+    shl ecx, 4
+    add rcx, DT_USER_CODE
     push DT_SEL_UDATA | 3
     push DT_USER_STACK
     push qword [CMD_RFLAGS]
     push DT_SEL_UCODE | 3
-    push rbx
+    push rcx
     iretq
 .read:
     mov rax, [rdi]
@@ -144,6 +157,21 @@ user_stubs:                         ; rdi = address, rax = value to write
     align 16, db 0xcc
     call rdi
     times 32 + DT_USER_UD2 - ($ - user_stubs) nop
+    ud2
+    align 16, db 0xcc
+    mov rdx, [rdi]                  ; "twice": a read first
+    mov rax, [rdi]
+    times 48 + DT_USER_UD2 - ($ - user_stubs) nop
+    ud2
+    align 16, db 0xcc
+    mov rdx, [rdi]
+    mov [rdi], rax
+    times 64 + DT_USER_UD2 - ($ - user_stubs) nop
+    ud2
+    align 16, db 0xcc
+    mov rdx, [rdi]
+    call rdi
+    times 80 + DT_USER_UD2 - ($ - user_stubs) nop
     ud2
 
     times DT_GDT - DT_LOAD - ($ - $$) db 0

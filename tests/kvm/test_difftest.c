@@ -7,7 +7,8 @@
  * (default: a fixed seed; "random" = from the clock), DIFFTEST_FIRST (first
  * case index, to replay one case), DIFFTEST_CPUS (';'-separated -cpu specs),
  * DIFFTEST_SUMMARY=1 (print the per-outcome table), DIFFTEST_GUEST, DIFFTEST_SLOT256=1
- * (also put CPL3 accesses in PML4 slot 256, to show the PVM divergence).
+ * (also put CPL3 accesses in PML4 slot 256, to show the PVM divergence), DIFFTEST_TRACE=1
+ * (also compare KVM's kvmmmu trace of each case's first walk; needs root and tracefs).
  */
 #include "harness.h"
 
@@ -23,7 +24,7 @@
 #define DEFAULT_SEED 0x6b766d73636f7065ULL /* "kvmscope" */
 
 static uint64_t g_seed, g_first, g_n;
-static bool g_summary, g_slot256;
+static bool g_summary, g_slot256, g_trace;
 
 static const struct dt_gen_cfg test_cfg = {
     .cpu = {.maxphyaddr = 48, .gbpages = false, .amd = true},
@@ -429,7 +430,8 @@ static void run_one_cpu(const char *cpu, bool legacy, uint64_t seed, uint64_t fi
                              .max_dumps = 10,
                              .out = stdout,
                              .user_slot256 = g_slot256,
-                             .legacy = legacy};
+                             .legacy = legacy,
+                             .trace = g_trace};
     int rc;
 
     if (access("/dev/kvm", R_OK | W_OK))
@@ -449,6 +451,7 @@ static void run_one_cpu(const char *cpu, bool legacy, uint64_t seed, uint64_t fi
         dt_print_stats(stdout, &st);
     EXPECT_EQ(st.cases, n);
     EXPECT_EQ(st.disagree, 0);
+    EXPECT_EQ(st.trace_mismatch, 0);
 }
 
 static void run_cpus(bool legacy)
@@ -485,6 +488,7 @@ int main(void)
     g_n = env_u64("DIFFTEST_N", 300);
     g_summary = env_u64("DIFFTEST_SUMMARY", 0) != 0;
     g_slot256 = env_u64("DIFFTEST_SLOT256", 0) != 0;
+    g_trace = env_u64("DIFFTEST_TRACE", 0) != 0;
     RUN(gen_is_deterministic);
     RUN(gen_respects_layout);
     RUN(pattern_encodes_gpa);

@@ -780,12 +780,12 @@ static void fpu_tags(void)
     st[2][8] = 0xff;
     st[2][9] = 0x7f;
     /* FINIT: everything empty. */
-    EXPECT_EQ(gdb_ftag_full(0, 0, st), 0xffff);
+    EXPECT_EQ(gdb_ftag_full(0, 0, &st[0][0]), 0xffff);
     /* TOP = 5: ST(0) is physical 5, ST(1) physical 6, ST(2) physical 7. */
     /* phys 0-4 empty (11), 5 valid (00), 6 zero (01), 7 special (10). */
-    EXPECT_EQ(gdb_ftag_full(0xe0, 5 << 11, st), 0x93ff);
+    EXPECT_EQ(gdb_ftag_full(0xe0, 5 << 11, &st[0][0]), 0x93ff);
     /* An empty register is empty whatever it holds. */
-    EXPECT_EQ(gdb_ftag_full(0x20, 5 << 11, st), 0xf3ff);
+    EXPECT_EQ(gdb_ftag_full(0x20, 5 << 11, &st[0][0]), 0xf3ff);
     EXPECT_EQ(gdb_ftag_abridged(0x93ff), 0xe0);
     EXPECT_EQ(gdb_ftag_abridged(0xffff), 0);
     EXPECT_EQ(gdb_ftag_abridged(0), 0xff);

@@ -82,5 +82,7 @@ enum dt_phase { DT_PHASE_SETUP = 1, DT_PHASE_ACCESS = 2 };
 /* CMD_KIND: the access, plus DT_KIND_USER to perform it at CPL3. */
 enum dt_kind { DT_READ = 0, DT_WRITE = 1, DT_FETCH = 2 };
 #define DT_KIND_USER 4
+/* CMD_KIND: do a read of the same address first (access.c's "twice"). */
+#define DT_KIND_TWICE 8
 
 #endif

@@ -336,10 +336,14 @@ void dt_gen_case(const struct dt_gen_cfg *cfg, uint64_t seed, uint64_t index, st
     c->wval = 0xd1ff000000000000ULL | index;
     /* RFLAGS.AC lifts SMAP for CPL0 data accesses (spec/paging.md §3.3 rule 5). */
     c->rflags = 0x2 | (one_in(&s, 2) ? X86_RFLAGS_AC : 0);
-    if (cfg->legacy)
+    if (cfg->legacy) {
         gen_legacy(&s, cfg, c);
-    else
+    } else {
         gen_4level(&s, cfg, c);
+        /* A read first sets A bits (and, under shadow paging, maps the page
+         * read-only), so the real access meets a different state. */
+        c->twice = one_in(&s, 4);
+    }
 }
 
 uint32_t dt_case_access(const struct dt_case *c)

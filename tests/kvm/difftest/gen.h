@@ -38,6 +38,7 @@ struct dt_case {
     gva_t gva;
     unsigned kind;   /* enum dt_kind */
     bool user;       /* performed at CPL3 */
+    bool twice;      /* a read of the same address first (4-level guest only) */
     uint64_t wval;   /* value a write stores */
     uint64_t rflags; /* loaded right before the access (AC varies; CR0.AM=0, so no #AC) */
     unsigned esize;  /* entry size: 4 (32-bit paging) or 8 */

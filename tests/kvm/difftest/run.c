@@ -8,6 +8,7 @@
 
 #include "difftest/abi.h"
 #include "ks/vmm.h"
+#include "trace.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -21,6 +22,21 @@ struct dt_result {
 
 enum pending { PEND_NONE, PEND_PROBE, PEND_CASE };
 
+/* What the model says the first walk of a case reads and writes (cfg->trace). */
+struct dt_trecord {
+    uint64_t index;
+    gva_t gva;
+    uint32_t access;
+    bool cpl0, fault, retry; /* retry: an entry updated twice (self-map), KVM re-walks */
+    uint32_t err;
+    unsigned n;
+    uint64_t entry[5];
+    int level[5];
+    unsigned n_ad;
+    gpa_t ad_gpa[10];
+    bool ad_dirty[10];
+};
+
 struct dt_state {
     const struct dt_run_cfg *cfg;
     struct dt_stats *st;
@@ -31,13 +47,17 @@ struct dt_state {
     bool probe_paging, paging_refused;
     uint64_t next_index, end_index;
     struct dt_case *directed; /* cfg->directed's cases, [0, end_index) */
+    struct dt_trace *tr;
+    struct dt_trecord *rec; /* one per case when tracing */
+    uint64_t nrec, rec_cap;
     bool directed_built;
     enum pending pending;
     struct dt_case c;
     struct pt_walk w;
     int walk_rc;
-    bool pdpte_gp;            /* PAE: the model says the CR0 load must #GP (reserved PDPTE bits) */
-    uint64_t pre[DT_MAX_ENT]; /* the entries in memory before the access (shared pages!) */
+    bool pdpte_gp;             /* PAE: the model says the CR0 load must #GP (reserved PDPTE bits) */
+    uint64_t pre[DT_MAX_ENT];  /* the entries in memory before the access (shared pages!) */
+    uint64_t base[DT_MAX_ENT]; /* (pre) after a "twice" case's first read */
     unsigned dumps;
     char err[KS_ERR_LEN];
 };
@@ -206,7 +226,7 @@ static void read_result(const struct gmem *m, struct dt_result *r)
     r->value = rd64(m, DT_RES + DT_RES_VALUE);
     r->rip = rd64(m, DT_RES + DT_RES_RIP);
     /* The UD2 that ends a user stub is how CPL3 code comes back. */
-    if (r->vector == X86_UD && r->rip >= DT_USER_CODE && r->rip < DT_USER_CODE + 48 &&
+    if (r->vector == X86_UD && r->rip >= DT_USER_CODE && r->rip < DT_USER_CODE + 6 * 16 &&
         (r->rip - DT_USER_CODE) % 16 == DT_USER_UD2)
         r->vector = DT_NO_VECTOR;
 }
@@ -231,6 +251,42 @@ static uint64_t read_entry(const struct gmem *m, const struct dt_case *c, gpa_t 
     return c->esize == 4 ? rd64(m, gpa) & 0xffffffffULL : rd64(m, gpa);
 }
 
+/* Keeps the model's first walk of the case for the trace comparison. */
+static void record_walk(struct dt_state *s, const struct pt_walk *w, uint32_t access)
+{
+    struct dt_trecord *r;
+
+    if (!s->rec || s->nrec == s->rec_cap)
+        return;
+    r = &s->rec[s->nrec++];
+    *r = (struct dt_trecord){.index = s->c.index,
+                             .gva = s->c.gva,
+                             .access = access,
+                             .cpl0 = !s->c.user,
+                             .fault = w->fault,
+                             .err = w->error_code};
+    for (unsigned i = 0; i < w->nlevels && i < 5; i++) {
+        if (w->lv[i].verdict == PT_UNBACKED) /* KVM reads nothing there (spec §3.4) */
+            break;
+        r->entry[r->n] = w->lv[i].entry;
+        r->level[r->n++] = w->lv[i].level;
+    }
+    for (unsigned j = 0; !w->fault && j < w->n_ad && r->n_ad + 2 <= 10; j++) {
+        const struct pt_ad_update *u = &w->ad[j];
+        for (unsigned k = 0; k < j; k++)
+            r->retry |= w->ad[k].entry_gpa == u->entry_gpa;
+        /* KVM traces A, then D, per entry (update_accessed_dirty_bits). */
+        if ((u->new_entry & PTE_A) && !(u->old_entry & PTE_A)) {
+            r->ad_gpa[r->n_ad] = u->entry_gpa;
+            r->ad_dirty[r->n_ad++] = false;
+        }
+        if ((u->new_entry & PTE_D) && !(u->old_entry & PTE_D)) {
+            r->ad_gpa[r->n_ad] = u->entry_gpa;
+            r->ad_dirty[r->n_ad++] = true;
+        }
+    }
+}
+
 /* The command block for (c); (c->ent) also go to memory directly for the model. */
 static void post_case(struct dt_state *s)
 {
@@ -243,7 +299,8 @@ static void post_case(struct dt_state *s)
     wr64(s->m, DT_CMD + DT_CMD_CR4, c->cr4);
     wr64(s->m, DT_CMD + DT_CMD_EFER, c->efer);
     wr64(s->m, DT_CMD + DT_CMD_GVA, c->gva);
-    wr64(s->m, DT_CMD + DT_CMD_KIND, c->kind | (c->user ? DT_KIND_USER : 0));
+    wr64(s->m, DT_CMD + DT_CMD_KIND,
+         c->kind | (c->user ? DT_KIND_USER : 0) | (c->twice ? DT_KIND_TWICE : 0));
     wr64(s->m, DT_CMD + DT_CMD_WVAL, c->wval);
     wr64(s->m, DT_CMD + DT_CMD_NWRITE, c->nent);
     wr64(s->m, DT_CMD + DT_CMD_WSIZE, c->esize);
@@ -261,7 +318,33 @@ static void post_case(struct dt_state *s)
     clear_result(s->m);
     dt_case_ctx(c, &s->gen.cpu, &ctx);
     s->pdpte_gp = c->mode == PT_MODE_PAE && pt_load_pdptrs(s->m, &ctx, pdptr) == -EINVAL;
+    memcpy(s->base, s->pre, sizeof(s->base));
+    if (c->twice) {
+        /* The first read; if it faults, that is the case's outcome. Else its
+         * A/D updates are applied for the second walk and then undone: the
+         * guest starts from (pre), it stores the entries itself. */
+        for (unsigned tries = 0;; tries++) {
+            s->walk_rc = pt_walk(s->m, &ctx, c->gva, c->user ? PFERR_U : 0, &s->w);
+            if (!tries && !s->walk_rc)
+                record_walk(s, &s->w, c->user ? PFERR_U : 0);
+            if (s->walk_rc || s->w.fault)
+                return;
+            /* -EAGAIN: one entry is read at two levels (a self-map) and its
+             * first update changed it; KVM retries the walk too (spec §4). */
+            s->walk_rc = pt_apply_ad(s->m, &s->w);
+            if (s->walk_rc != -EAGAIN || tries == 4)
+                break;
+        }
+        if (s->walk_rc)
+            return;
+        for (unsigned i = 0; i < c->nent; i++)
+            s->base[i] = read_entry(s->m, c, c->ent[i].gpa);
+    }
     s->walk_rc = pt_walk(s->m, &ctx, c->gva, dt_case_access(c), &s->w);
+    if (!c->twice && !s->walk_rc && !s->pdpte_gp)
+        record_walk(s, &s->w, dt_case_access(c));
+    for (unsigned i = 0; c->twice && i < c->nent; i++)
+        write_entry(s->m, c, c->ent[i].gpa, s->pre[i]);
 }
 
 /* A harmless CPL0 read through the home tables with one extra CR4 bit. */
@@ -300,7 +383,7 @@ static void expected_entries(const struct dt_state *s, uint64_t exp[DT_MAX_ENT])
     const struct pt_walk *w = &s->w;
 
     for (unsigned i = 0; i < c->nent; i++) {
-        exp[i] = s->pre[i];
+        exp[i] = s->base[i];
         for (unsigned j = 0; !w->fault && j < w->n_ad; j++)
             if (w->ad[j].entry_gpa == c->ent[i].gpa)
                 exp[i] = w->ad[j].new_entry;
@@ -398,9 +481,9 @@ static void dump_case(FILE *f, const struct dt_state *s, const struct dt_result 
             s->gen.cpu.gbpages, s->gen.cpu.amd);
     fprintf(f,
             "  cr0 0x%" PRIx64 " cr3 0x%" PRIx64 " cr4 0x%" PRIx64 " efer 0x%" PRIx64
-            " rflags 0x%" PRIx64 "  %s paging, access %s at CPL%d, gva 0x%016" PRIx64 "\n",
+            " rflags 0x%" PRIx64 "  %s paging, access %s%s at CPL%d, gva 0x%016" PRIx64 "\n",
             c->cr0, c->cr3, c->cr4, c->efer, c->rflags, pt_mode_name(c->mode),
-            dt_kind_name(c->kind), c->user ? 3 : 0, c->gva);
+            c->twice ? "read, then " : "", dt_kind_name(c->kind), c->user ? 3 : 0, c->gva);
     if (s->pdpte_gp)
         fprintf(f, "  model: a PDPTE has reserved bits, the CR0 load must #GP(0)\n");
     for (unsigned i = 0; i < c->nent; i++)
@@ -461,6 +544,7 @@ static void count(struct dt_stats *st, const struct dt_case *c, const struct pt_
     st->smap += !!(c->cr4 & X86_CR4_SMAP);
     st->pge += !!(c->cr4 & X86_CR4_PGE);
     st->pse += !!(c->cr4 & X86_CR4_PSE);
+    st->twice += c->twice;
 }
 
 static void finish_case(struct dt_state *s)
@@ -558,6 +642,74 @@ static int on_port(void *opaque, uint64_t addr, bool write, uint8_t *data, unsig
     return VMM_IO_OK;
 }
 
+static bool trace_agrees(const struct dt_trecord *r, const struct dt_twalk *t, char *why,
+                         size_t len)
+{
+    unsigned n = r->retry ? r->n : t->n; /* a retry repeats the elements */
+
+    if (t->n < r->n || n != r->n) {
+        snprintf(why, len, "KVM read %u entries, the model %u", t->n, r->n);
+        return false;
+    }
+    for (unsigned i = 0; i < r->n; i++) {
+        if (t->pte[i] != r->entry[i] || (int)t->level[i] != r->level[i]) {
+            snprintf(why, len,
+                     "entry %u: KVM read 0x%" PRIx64 " at level %u, the model 0x%" PRIx64
+                     " at level %d",
+                     i, t->pte[i], t->level[i], r->entry[i], r->level[i]);
+            return false;
+        }
+    }
+    if (r->cpl0 && t->access != r->access) {
+        snprintf(why, len, "walk access 0x%x, the model's 0x%x", t->access, r->access);
+        return false;
+    }
+    if (t->failed != r->fault || (r->fault && t->error != r->err)) {
+        snprintf(why, len, "walker_error %s 0x%x, the model %s 0x%x", t->failed ? "yes" : "no",
+                 t->error, r->fault ? "faults" : "does not fault", r->err);
+        return false;
+    }
+    if (t->n_ad < r->n_ad || (!r->retry && t->n_ad != r->n_ad)) {
+        snprintf(why, len, "%u A/D trace lines, the model %u", t->n_ad, r->n_ad);
+        return false;
+    }
+    for (unsigned i = 0; i < r->n_ad; i++) {
+        if (t->ad_gpa[i] != r->ad_gpa[i] || t->ad_dirty[i] != r->ad_dirty[i]) {
+            snprintf(why, len, "A/D line %u: KVM %s gpa 0x%" PRIx64 ", the model %s 0x%" PRIx64, i,
+                     t->ad_dirty[i] ? "dirty" : "accessed", t->ad_gpa[i],
+                     r->ad_dirty[i] ? "dirty" : "accessed", r->ad_gpa[i]);
+            return false;
+        }
+    }
+    return true;
+}
+
+static void compare_traces(struct dt_state *s)
+{
+    char why[256];
+
+    for (uint64_t i = 0; i < s->nrec; i++) {
+        const struct dt_trecord *r = &s->rec[i];
+        const struct dt_twalk *t = dt_trace_find(s->tr, r->gva);
+
+        if (!t) {
+            s->st->trace_missing++;
+            continue;
+        }
+        s->st->trace_compared++;
+        if (trace_agrees(r, t, why, sizeof(why)))
+            continue;
+        if (s->st->trace_mismatch++ < s->cfg->max_dumps) {
+            fprintf(s->cfg->out, "TRACE DISAGREE seed=0x%" PRIx64 " case=%" PRIu64 ": %s\n",
+                    s->cfg->seed, r->index, why);
+            for (unsigned k = 0; k < t->n; k++)
+                fprintf(s->cfg->out, "  kvm_mmu_paging_element: pte %" PRIx64 " level %u\n",
+                        t->pte[k], t->level[k]);
+        }
+    }
+    s->st->trace_unparsed = dt_trace_unparsed(s->tr);
+}
+
 static bool cpuid_bit(const struct cpuid_table *t, uint32_t fn, enum cpuid_reg reg, unsigned bit)
 {
     const struct cpuid_entry *e = cpuid_find_const(t, fn, 0);
@@ -591,8 +743,9 @@ int dt_run(const struct dt_run_cfg *cfg, struct dt_stats *st, char err[KS_ERR_LE
     s->gen.user_slot256 = cfg->user_slot256;
     s->gen.nx = cpuid_bit(vmm_cpuid(vm), 0x80000001, CPUID_EDX, 20);
     /* Accepted CR4 bits are probed, not read from CPUID: this KVM takes SMEP
-     * although CPUID lacks it (spec/host.md), and the walker honours CR4. */
-    s->probe_todo = X86_CR4_PGE | X86_CR4_SMEP | X86_CR4_SMAP;
+     * although CPUID lacks it (spec/host.md), and the walker honours CR4.
+     * PSE must make no difference outside 32-bit paging (spec §1). */
+    s->probe_todo = X86_CR4_PSE | X86_CR4_PGE | X86_CR4_SMEP | X86_CR4_SMAP;
     /* The legacy guest first checks that paging outside long mode works at
      * all: the PVM host refuses it (docs/difftest.md). */
     s->probe_paging = cfg->legacy;
@@ -629,9 +782,22 @@ int dt_run(const struct dt_run_cfg *cfg, struct dt_stats *st, char err[KS_ERR_LE
         snprintf(err, KS_ERR_LEN, "vmm_register_pio: %s", strerror(-rc));
         goto out;
     }
+    if (cfg->trace && !cfg->legacy) {
+        s->rec_cap = cfg->directed ? DT_MAX_DIRECTED : cfg->count;
+        s->rec = calloc(s->rec_cap, sizeof(*s->rec));
+        rc = s->rec ? dt_trace_start(&s->tr, KS_BIT(39),
+                                     cfg->directed ? DT_MAX_DIRECTED : (unsigned)cfg->count, err)
+                    : -ENOMEM;
+        if (rc)
+            goto out;
+    }
     clock_gettime(CLOCK_MONOTONIC, &t0);
     rc = vmm_run(vm, (unsigned)(30000 + cfg->count), &ex);
     clock_gettime(CLOCK_MONOTONIC, &t1);
+    if (s->tr) {
+        dt_trace_stop(s->tr);
+        compare_traces(s);
+    }
     st->seconds = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
     st->cpu = s->gen.cpu;
     st->cr4_extra = s->gen.cr4_extra;
@@ -657,6 +823,8 @@ int dt_run(const struct dt_run_cfg *cfg, struct dt_stats *st, char err[KS_ERR_LE
 out:
     if (vm)
         vmm_destroy(vm);
+    dt_trace_free(s->tr);
+    free(s->rec);
     free(s->directed);
     free(s);
     return rc;
@@ -700,6 +868,11 @@ void dt_print_stats(FILE *f, const struct dt_stats *st)
             "  successful walks: %" PRIu64 " 4K, %" PRIu64 " 2M, %" PRIu64 " 4M leaves; %" PRIu64
             " set A/D bits\n",
             st->leaf_4k, st->leaf_2m, st->leaf_4m, st->ad_set);
+    if (st->trace_compared || st->trace_missing)
+        fprintf(f,
+                "  kvmmmu trace: %" PRIu64 " first walks compared, %" PRIu64 " disagree, %" PRIu64
+                " cases without a traced walk, %" PRIu64 " unparsed lines\n",
+                st->trace_compared, st->trace_mismatch, st->trace_missing, st->trace_unparsed);
     fprintf(f, "  reserved-bit reasons:");
     for (unsigned b = 0; b < KS_ARRAY_SIZE(rsvd); b++)
         fprintf(f, " %s %" PRIu64, rsvd[b], st->rsvd_why[b]);
@@ -709,6 +882,7 @@ void dt_print_stats(FILE *f, const struct dt_stats *st)
     fprintf(f,
             "\n  CR0.WP 0/1: %" PRIu64 "/%" PRIu64 ", EFER.NXE 0/1: %" PRIu64 "/%" PRIu64
             ", CR4.SMEP %" PRIu64 ", CR4.SMAP %" PRIu64 ", CR4.PGE %" PRIu64 ", CR4.PSE %" PRIu64
-            "\n",
-            st->wp[0], st->wp[1], st->nxe[0], st->nxe[1], st->smep, st->smap, st->pge, st->pse);
+            "; read first (twice) %" PRIu64 "\n",
+            st->wp[0], st->wp[1], st->nxe[0], st->nxe[1], st->smep, st->smap, st->pge, st->pse,
+            st->twice);
 }

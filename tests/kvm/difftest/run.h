@@ -20,6 +20,10 @@ struct dt_run_cfg {
     unsigned max_dumps;    /* disagreements dumped in full (the rest are counted) */
     bool user_slot256;     /* dt_gen_cfg.user_slot256 */
     bool legacy;           /* run the legacy guest: 32-bit and PAE paging instead of 4-level */
+    /* Also compare KVM's kvmmmu trace of each case's first walk (entries
+     * read, walker error, A/D lines) with the model (trace.h); needs root
+     * and tracefs. */
+    bool trace;
     FILE *out;
     /*
      * Directed cases instead of generated ones (NULL: generate). Called once
@@ -52,8 +56,10 @@ struct dt_stats {
     uint64_t ad_set;                      /* successful walks that set A or D bits */
     uint64_t by_mode[3];                  /* 4-level, PAE, 32-bit */
     uint64_t pdpte_gp; /* PAE cases whose CR0 load #GPs on a reserved PDPTE bit */
-    uint64_t wp[2], nxe[2], smep, smap, pge, pse;
+    uint64_t wp[2], nxe[2], smep, smap, pge, pse, twice;
     uint64_t cr4_rejected; /* CR4 extras the guest's MOV CR4 refused (#GP) */
+    /* cfg->trace: walks compared, disagreeing, and cases with no traced walk */
+    uint64_t trace_compared, trace_mismatch, trace_missing, trace_unparsed;
     struct pt_cpu cpu;
     uint64_t cr4_extra;
     bool nx;
