@@ -212,7 +212,9 @@ int cmd_explain_dump(int argc, char **argv)
         o.snap.pt_cpu.maxphyaddr = (unsigned)maxphy;
     if (o.have_text)
         known_exceptions(&o.info, &o.snap);
-    if (!o.snap.source[0])
+    if (o.snap.n_exc > 0)
+        snprintf(o.snap.source, sizeof(o.snap.source), "QEMU -d int log");
+    else if (!o.snap.source[0])
         snprintf(o.snap.source, sizeof(o.snap.source), "%s",
                  o.have_text ? "QEMU register dump" : "dump-guest-memory core");
 

@@ -256,6 +256,23 @@ static bool root_backed(const struct gmem *m, const struct pt_ctx *c)
     }
 }
 
+/* ptcli_ctx's "note: ..." lines, without their prefix (print_notes adds it back). */
+static void add_ptcli_notes(const char *pn, struct strbuf *notes)
+{
+    while (*pn) {
+        const char *nl = strchr(pn, '\n');
+        size_t n = nl ? (size_t)(nl - pn) : strlen(pn);
+
+        if (!strncmp(pn, "note: ", 6)) {
+            pn += 6;
+            n -= 6;
+        }
+        if (n)
+            sb_printf(notes, "%.*s\n", (int)n, pn);
+        pn += n + (nl ? 1 : 0);
+    }
+}
+
 static void print_notes(const char *notes, bool json, struct strbuf *out)
 {
     bool first = true;
@@ -299,7 +316,7 @@ static int lint_and_report(const struct lint_opts *o, const struct gmem *m, cons
     if (pt_mode_of(c) == PT_MODE_NONE)
         sb_puts(notes, "paging is off (CR0.PG=0): there are no page tables to lint\n");
     model_note(o, c, notes);
-    rc = lint_scan(m, c, lint_bound(m), &r);
+    rc = lint_scan(m, c, &r);
     if (rc) {
         lint_free(&r);
         if (rc == -ENOMEM) {
@@ -353,9 +370,13 @@ int cmd_lint(int argc, char **argv)
         rc = ptcli_image_open(CMD, o.pt.image, &img);
         if (rc)
             goto out;
-        rc = ptcli_ctx(CMD, &o.pt, &img, &c);
+        char pn[1024];
+
+        rc = ptcli_ctx(CMD, &o.pt, &img, &c, pn, sizeof(pn));
         if (!rc)
             rc = model_cpu(&o, &c.cpu);
+        if (!rc)
+            add_ptcli_notes(pn, &notes);
         if (!rc)
             rc = lint_and_report(&o, &img.mem, &c, "raw image", &notes);
         ptcli_image_close(&img);

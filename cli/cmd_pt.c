@@ -9,6 +9,7 @@
 
 #include "ks/strbuf.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -21,7 +22,7 @@ static const char usage_text[] =
     "--lint reports entries KVM would treat as reserved for this vCPU (e.g. 1 GiB pages\n"
     "without pdpe1gb), present entries pointing outside memory, and W+X supervisor pages.\n"
     "Defaults as for 'kvmscope walk'. Exit status: 0 listed (and lint clean), 1 lint\n"
-    "findings, 2 usage, 4 bad image.\n";
+    "findings, 2 usage, 4 bad image (also: tables that point back at themselves).\n";
 
 struct pt_out {
     const struct pt_ctx *c;
@@ -189,7 +190,7 @@ int cmd_pt(int argc, char **argv)
     struct pt_ctx c;
     struct pt_out o;
     struct pt_scan_stats st;
-    char desc[512];
+    char desc[512], notes[1024];
     bool lint;
     int ret;
 
@@ -199,7 +200,7 @@ int cmd_pt(int argc, char **argv)
     ret = ptcli_image_open("pt", opts.image, &img);
     if (ret)
         return ret;
-    ret = ptcli_ctx("pt", &opts, &img, &c);
+    ret = ptcli_ctx("pt", &opts, &img, &c, notes, sizeof(notes));
     if (!ret && pt_mode_of(&c) == PT_MODE_PAE)
         ret = ptcli_load_pae("pt", &opts, &img, NULL, &c);
     if (ret) {
@@ -215,7 +216,13 @@ int cmd_pt(int argc, char **argv)
     sb_init(&o.ranges);
     sb_init(&o.findings);
     ret = pt_scan(&img.mem, &c, on_range, &o, &st);
-    if (ret || o.ranges.oom || o.findings.oom) {
+    if (ret == -ELOOP) {
+        cli_error("pt",
+                  "page tables refer back to themselves: stopped after %llu table visits "
+                  "(more than 4x the %llu pages of the image)",
+                  (unsigned long long)st.tables, (unsigned long long)(img.size / 4096));
+        ret = CLI_INPUT;
+    } else if (ret || o.ranges.oom || o.findings.oom) {
         cli_error("pt", "%s", ret ? "impossible paging state" : "out of memory");
         ret = ret ? CLI_USAGE : CLI_HOST;
     } else if (o.truncated) {
@@ -240,6 +247,7 @@ int cmd_pt(int argc, char **argv)
                (unsigned long long)st.ranges, (unsigned long long)st.leaves,
                (unsigned long long)st.present, (unsigned long long)st.entries,
                (unsigned long long)st.tables);
+        fputs(notes, stdout);
         if (lint) {
             fputs(sb_str(&o.findings), stdout);
             printf("lint: %u finding%s\n", o.nfindings, o.nfindings == 1 ? "" : "s");

@@ -22,9 +22,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define CMD "run"
+#define CMD         "run"
 #define MAX_MODULES 32
-#define MAX_FILE (1ULL << 30)
+#define MAX_FILE    (1ULL << 30)
 
 /* Guest outcome statuses (docs/exit-status.md); debug-exit gives (value << 1) | 1. */
 enum run_status {
@@ -48,7 +48,7 @@ struct run_opts {
     bool vga, stats, strict, json, irqchip;
     unsigned timeout_ms, last;
     enum run_lint_mode lint;
-    struct run_gdb gdb;
+    struct run_gdb gdb; /* --gdb, -s, -S (cli/run_gdb.h) */
 };
 
 struct loaded {
@@ -60,27 +60,27 @@ struct loaded {
 
 static void usage(FILE *f)
 {
-    fprintf(f,
-            "usage: kvmscope run [options] KERNEL\n"
-            "  -m SIZE             guest RAM (default 128M; a plain number is MiB, like QEMU)\n"
-            "  --cpu MODEL[,+feat][,-feat][,feat=on|off]   QEMU CPU model (default qemu64)\n"
-            "  --append CMDLINE    kernel command line\n"
-            "  --initrd FILE[ args][,FILE[ args]...]       Multiboot modules, QEMU style\n"
-            "  --module FILE[ args]                        one more Multiboot module\n"
-            "  --entry ADDR        flat binary: entry point (and --load ADDR: load address)\n"
-            "  --serial FILE       COM1 and debugcon output to FILE (default stdout)\n"
-            "  --vga               print the VGA text screen at exit\n"
-            "  --trace FILE        exit trace as text (FILE.json: Perfetto JSON)\n"
-            "  --trace-json FILE   exit trace as Perfetto/Chrome JSON\n"
-            "  --stats             histogram of exits by reason, port and MMIO page\n"
-            "  --timeout SEC       stop the guest after SEC seconds (fractions allowed)\n"
-            "  --strict            an access to a port/MMIO address without a device stops it\n"
-            "  --irqchip           in-kernel PIC/IOAPIC/LAPIC and PIT (for interrupt-driven guests)\n"
-            "  --json              one JSON object on stdout (console output goes to stderr)\n"
-            "  --last N            exits shown on an abnormal outcome (default 16)\n"
-            "  --lint[=strict]     lint the page tables at the first CR3 load and at exit\n"
-            RUN_GDB_USAGE
-            "exit status: docs/exit-status.md\n");
+    fprintf(
+        f,
+        "usage: kvmscope run [options] KERNEL\n"
+        "  -m SIZE             guest RAM (default 128M; a plain number is MiB, like QEMU)\n"
+        "  --cpu MODEL[,+feat][,-feat][,feat=on|off]   QEMU CPU model (default qemu64)\n"
+        "  --append CMDLINE    kernel command line\n"
+        "  --initrd FILE[ args][,FILE[ args]...]       Multiboot modules, QEMU style\n"
+        "  --module FILE[ args]                        one more Multiboot module\n"
+        "  --entry ADDR        flat binary: entry point (and --load ADDR: load address)\n"
+        "  --serial FILE       COM1 and debugcon output to FILE (default stdout)\n"
+        "  --vga               print the VGA text screen at exit\n"
+        "  --trace FILE        exit trace as text (FILE.json: Perfetto JSON)\n"
+        "  --trace-json FILE   exit trace as Perfetto/Chrome JSON\n"
+        "  --stats             histogram of exits by reason, port and MMIO page\n"
+        "  --timeout SEC       stop the guest after SEC seconds (fractions allowed)\n"
+        "  --strict            an access to a port/MMIO address without a device stops it\n"
+        "  --irqchip           in-kernel PIC/IOAPIC/LAPIC and PIT (for interrupt-driven guests)\n"
+        "  --json              one JSON object on stdout (console output goes to stderr)\n"
+        "  --last N            exits shown on an abnormal outcome (default 16)\n"
+        "  --lint[=strict]     lint the page tables at the first CR3 load and at exit\n" RUN_GDB_USAGE
+        "exit status: docs/exit-status.md\n");
 }
 
 static bool add_module(struct run_opts *o, const char *spec)
@@ -106,8 +106,7 @@ static bool add_initrd_list(struct run_opts *o, const char *list)
     int rc = -ENOMEM;
 
     /* No entry can be longer than the whole list, so -ENAMETOOLONG cannot happen. */
-    while (cmdline && path &&
-           (rc = boot_module_list_next(&cursor, cmdline, len, path, len)) == 1) {
+    while (cmdline && path && (rc = boot_module_list_next(&cursor, cmdline, len, path, len)) == 1) {
         char *m = strdup(cmdline);
 
         if (!m || o->nmodules == MAX_MODULES) {
@@ -172,9 +171,23 @@ static bool parse_ram(const char *s, uint64_t *out)
 }
 
 enum {
-    OPT_CPU = 256, OPT_APPEND, OPT_INITRD, OPT_MODULE, OPT_ENTRY, OPT_LOAD, OPT_SERIAL, OPT_VGA,
-    OPT_TRACE, OPT_TRACE_JSON, OPT_STATS, OPT_TIMEOUT, OPT_STRICT, OPT_JSON, OPT_LAST,
-    OPT_IRQCHIP, OPT_LINT,
+    OPT_CPU = 256,
+    OPT_APPEND,
+    OPT_INITRD,
+    OPT_MODULE,
+    OPT_ENTRY,
+    OPT_LOAD,
+    OPT_SERIAL,
+    OPT_VGA,
+    OPT_TRACE,
+    OPT_TRACE_JSON,
+    OPT_STATS,
+    OPT_TIMEOUT,
+    OPT_STRICT,
+    OPT_JSON,
+    OPT_LAST,
+    OPT_IRQCHIP,
+    OPT_LINT,
 };
 
 /* Returns -1 to go on, or the exit status. */
@@ -198,8 +211,8 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
         {"last", required_argument, NULL, OPT_LAST},
         {"irqchip", no_argument, NULL, OPT_IRQCHIP},
         {"lint", optional_argument, NULL, OPT_LINT},
-        RUN_GDB_LONGOPT,
         {"help", no_argument, NULL, 'h'},
+        RUN_GDB_LONGOPT,
         {NULL, 0, NULL, 0},
     };
     uint64_t v;
@@ -215,8 +228,12 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
             if (!parse_ram(optarg, &o->ram))
                 return CLI_USAGE;
             break;
-        case OPT_CPU: o->cpu = optarg; break;
-        case OPT_APPEND: o->append = optarg; break;
+        case OPT_CPU:
+            o->cpu = optarg;
+            break;
+        case OPT_APPEND:
+            o->append = optarg;
+            break;
         case OPT_INITRD:
             if (!add_initrd_list(o, optarg))
                 return CLI_USAGE;
@@ -235,18 +252,34 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
                 return CLI_USAGE;
             o->has_load = true;
             break;
-        case OPT_SERIAL: o->serial = optarg; break;
-        case OPT_VGA: o->vga = true; break;
-        case OPT_TRACE: o->trace = optarg; break;
-        case OPT_TRACE_JSON: o->trace_json = optarg; break;
-        case OPT_STATS: o->stats = true; break;
+        case OPT_SERIAL:
+            o->serial = optarg;
+            break;
+        case OPT_VGA:
+            o->vga = true;
+            break;
+        case OPT_TRACE:
+            o->trace = optarg;
+            break;
+        case OPT_TRACE_JSON:
+            o->trace_json = optarg;
+            break;
+        case OPT_STATS:
+            o->stats = true;
+            break;
         case OPT_TIMEOUT:
             if (!parse_timeout(optarg, &o->timeout_ms))
                 return CLI_USAGE;
             break;
-        case OPT_STRICT: o->strict = true; break;
-        case OPT_JSON: o->json = true; break;
-        case OPT_IRQCHIP: o->irqchip = true; break;
+        case OPT_STRICT:
+            o->strict = true;
+            break;
+        case OPT_JSON:
+            o->json = true;
+            break;
+        case OPT_IRQCHIP:
+            o->irqchip = true;
+            break;
         case OPT_LINT:
             if (!run_lint_parse(optarg, &o->lint)) {
                 cli_error(CMD, "--lint takes no value or =strict, not '%s'", optarg);
@@ -380,14 +413,22 @@ static void free_loaded(const struct run_opts *o, struct loaded *l)
 static int outcome_status(const struct vmm_exit *e)
 {
     switch (e->outcome) {
-    case VMM_OUT_DEBUG_EXIT: return (int)(((e->code << 1) | 1) & 0xff);
-    case VMM_OUT_HALT: return RUN_HALT;
-    case VMM_OUT_TRIPLE_FAULT: return RUN_TRIPLE_FAULT;
-    case VMM_OUT_FAIL_ENTRY: return RUN_FAIL_ENTRY;
-    case VMM_OUT_UNHANDLED_IO: return RUN_UNHANDLED_IO;
-    case VMM_OUT_TIMEOUT: return RUN_TIMEOUT;
-    case VMM_OUT_HOST_ERROR: return CLI_HOST;
-    default: return RUN_INTERNAL_ERROR;
+    case VMM_OUT_DEBUG_EXIT:
+        return (int)(((e->code << 1) | 1) & 0xff);
+    case VMM_OUT_HALT:
+        return RUN_HALT;
+    case VMM_OUT_TRIPLE_FAULT:
+        return RUN_TRIPLE_FAULT;
+    case VMM_OUT_FAIL_ENTRY:
+        return RUN_FAIL_ENTRY;
+    case VMM_OUT_UNHANDLED_IO:
+        return RUN_UNHANDLED_IO;
+    case VMM_OUT_TIMEOUT:
+        return RUN_TIMEOUT;
+    case VMM_OUT_HOST_ERROR:
+        return CLI_HOST;
+    default:
+        return RUN_INTERNAL_ERROR;
     }
 }
 
@@ -421,18 +462,19 @@ static void outcome_header(struct strbuf *sb, const struct vmm_exit *e, unsigned
                   e->fail_entry_cpu);
         break;
     case VMM_OUT_UNHANDLED_IO:
-        sb_printf(sb, "unhandled %s %s at %s0x%" PRIx64 ", size %u, data 0x%" PRIx64
-                      " (--strict): no device there\n",
+        sb_printf(sb,
+                  "unhandled %s %s at %s0x%" PRIx64 ", size %u, data 0x%" PRIx64
+                  " (--strict): no device there\n",
                   e->io_is_mmio ? "MMIO" : "port", e->io_write ? "write" : "read",
                   e->io_is_mmio ? "GPA " : "", e->io_addr, e->io_size, e->io_data);
         break;
     case VMM_OUT_TIMEOUT:
-        sb_printf(sb, "timeout: the guest was still running after %u.%03u s\n",
-                  timeout_ms / 1000, timeout_ms % 1000);
+        sb_printf(sb, "timeout: the guest was still running after %u.%03u s\n", timeout_ms / 1000,
+                  timeout_ms % 1000);
         break;
     case VMM_OUT_DEBUG:
-        sb_printf(sb, "unexpected debug exit: exception %u at 0x%" PRIx64 "\n",
-                  e->debug_exception, e->debug_pc);
+        sb_printf(sb, "unexpected debug exit: exception %u at 0x%" PRIx64 "\n", e->debug_exception,
+                  e->debug_pc);
         break;
     default:
         break;
@@ -574,7 +616,8 @@ static void report(struct run_ctx *c, const struct vmm_exit *e, int status)
     struct diag_report *dr = NULL;
     struct vmm_trace_rec *recs = NULL;
     unsigned nrec = 0;
-    bool have_snap = vmm_snapshot(c->vm, &snap) == 0;
+    /* The snapshot costs two vCPU ioctls: only take it when something will show it. */
+    bool have_snap = (bad || o->json) && vmm_snapshot(c->vm, &snap) == 0;
 
     sb_init(&sb);
     sb_init(&ex);
@@ -705,8 +748,10 @@ static int run_guest(struct run_ctx *c)
     }
     if (run_gdb_enabled(&c->o.gdb)) {
         rc = run_gdb_session(&c->o.gdb, c->vm, c->o.timeout_ms, &e);
-        if (rc >= 0)
+        if (rc >= 0) {
+            fflush(c->console);
             return rc;
+        }
         rc = 0;
     } else {
         rc = vmm_run(c->vm, c->o.timeout_ms, &e);

@@ -109,6 +109,12 @@ static void print_text(const struct pt_ctx *c, const struct ptcli_opts *o,
         pt_pferr_str(w->access & ~PT_ACCESS_IMPLICIT, flags, sizeof(flags));
         sb_printf(sb, "addr %llx pferr %x %s\n", (unsigned long long)w->gva,
                   w->access & ~PT_ACCESS_IMPLICIT, flags);
+        if (!pt_is_canonical(w->gva, w->mode))
+            sb_printf(sb,
+                      "note: 0x%llx is not canonical; KVM's walker (and KVM_TRANSLATE) "
+                      "uses only its index bits, an instruction using it would #GP/#SS "
+                      "first\n",
+                      (unsigned long long)w->gva);
     }
     for (unsigned i = 0; i < w->nlevels; i++) {
         const struct pt_level *lv = &w->lv[i];
@@ -130,7 +136,10 @@ static void print_text(const struct pt_ctx *c, const struct ptcli_opts *o,
             pt_level_reason(c, lv, line, sizeof(line));
             sb_printf(sb, "ok: %s\n", pdpte_reg ? "present (only P is checked)" : line);
         } else if (lv->verdict == PT_RESERVED) {
-            sb_printf(sb, "reserved: bits 0x%llx\n", (unsigned long long)lv->rsvd_bits);
+            sb_printf(sb, "reserved: bits 0x%llx (frame 0x%llx)\n",
+                      (unsigned long long)lv->rsvd_bits,
+                      (unsigned long long)(lv->entry & (w->mode == PT_MODE_32 ? 0xfffff000ULL
+                                                                              : KS_BITS(12, 51))));
         } else {
             sb_puts(sb, "not present\n");
         }
@@ -328,6 +337,7 @@ int cmd_walk(int argc, char **argv)
     struct pt_ctx c;
     struct pt_walk w;
     struct strbuf sb;
+    char notes[1024];
     const char *addr_arg;
     uint32_t access;
     uint64_t va;
@@ -344,7 +354,7 @@ int cmd_walk(int argc, char **argv)
     ret = ptcli_image_open("walk", o.image, &img);
     if (ret)
         return ret;
-    ret = ptcli_ctx("walk", &o, &img, &c);
+    ret = ptcli_ctx("walk", &o, &img, &c, notes, sizeof(notes));
     if (!ret && pt_mode_of(&c) == PT_MODE_PAE)
         ret = ptcli_load_pae("walk", &o, &img, &va, &c);
     if (ret) {
@@ -369,8 +379,10 @@ int cmd_walk(int argc, char **argv)
     sb_init(&sb);
     if (o.json)
         print_json(&c, &w, &img, &sb);
-    else
+    else {
         print_text(&c, &o, &img, &w, &sb);
+        sb_puts(&sb, notes);
+    }
     fputs(sb_str(&sb), stdout);
     sb_free(&sb);
     ptcli_image_close(&img);

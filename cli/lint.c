@@ -16,15 +16,6 @@ struct scan_ctx {
     int err;
 };
 
-uint64_t lint_bound(const struct gmem *m)
-{
-    uint64_t pages = 0;
-
-    for (unsigned i = 0; i < m->nregions; i++)
-        pages += m->region[i].size >> 12;
-    return 4 * pages + 64;
-}
-
 const char *lint_kind_name(int kind)
 {
     return kind == LINT_KIND_LOOP ? "loop" : pt_lint_name((enum pt_lint_kind)kind);
@@ -124,19 +115,17 @@ static int on_range(void *opaque, const struct pt_range *rg)
     return 0;
 }
 
-int lint_scan(const struct gmem *m, const struct pt_ctx *c, uint64_t max_tables,
-              struct lint_result *out)
+int lint_scan(const struct gmem *m, const struct pt_ctx *c, struct lint_result *out)
 {
     struct scan_ctx s = {.m = m, .r = out};
     int ret;
 
     memset(out, 0, sizeof(*out));
     out->ctx = *c;
-    out->max_tables = max_tables;
-    ret = pt_scan_bounded(m, c, max_tables, on_range, &s, &out->st);
+    ret = pt_scan(m, c, on_range, &s, &out->st);
     if (s.err)
         return s.err;
-    if (ret == -E2BIG) {
+    if (ret == -ELOOP) {
         struct lint_finding *f = add_finding(out);
 
         if (!f)
@@ -144,10 +133,10 @@ int lint_scan(const struct gmem *m, const struct pt_ctx *c, uint64_t max_tables,
         out->bounded = true;
         f->kind = LINT_KIND_LOOP;
         snprintf(f->rule, sizeof(f->rule),
-                 "the scan read %llu tables, the bound for this memory (4 per page): tables "
-                 "point back at themselves or each other; the scan stopped, findings after "
-                 "this point are not reported",
-                 (unsigned long long)max_tables);
+                 "the scan visited %llu tables, more than 4 per page of memory + 64: tables "
+                 "point back at themselves or each other; the scan stopped (pt_scan -ELOOP), "
+                 "findings after this point are not reported",
+                 (unsigned long long)out->st.tables);
         out->entries[LINT_KIND_LOOP] = out->st.tables;
         out->runs[LINT_KIND_LOOP] = 1;
         return 0;
@@ -263,10 +252,7 @@ void lint_json(const struct lint_result *r, struct strbuf *sb)
                       (unsigned long long)f->entries[e].entry);
         sb_puts(sb, "]}");
     }
-    sb_printf(sb,
-              "],\"stats\":{\"entries\":%llu,\"present\":%llu,\"tables\":%llu,\"pages\":%llu,"
-              "\"max_tables\":%llu}}",
+    sb_printf(sb, "],\"stats\":{\"entries\":%llu,\"present\":%llu,\"tables\":%llu,\"pages\":%llu}}",
               (unsigned long long)r->st.entries, (unsigned long long)r->st.present,
-              (unsigned long long)r->st.tables, (unsigned long long)r->st.leaves,
-              (unsigned long long)r->max_tables);
+              (unsigned long long)r->st.tables, (unsigned long long)r->st.leaves);
 }

@@ -47,24 +47,16 @@ struct lint_result {
     unsigned n, cap;
     uint64_t entries[LINT_NKINDS]; /* entries flagged, by kind */
     unsigned runs[LINT_NKINDS];    /* findings (runs), by kind */
-    uint64_t max_tables;           /* the bound the scan ran with */
-    bool bounded;                  /* it hit the bound: the scan is incomplete */
+    bool bounded;                  /* pt_scan hit its bound: the scan is incomplete */
 };
 
 /*
- * The table bound for memory (m): 4 reads per page of memory plus 64. A
- * table can legitimately be reached once per level (a recursive PML4 slot
- * revisits every table as a PDPT, a PD and a PT), never more often.
- */
-uint64_t lint_bound(const struct gmem *m);
-
-/*
- * Scan (c)'s address space in (m) with at most (max_tables) table reads.
+ * Scan (c)'s address space in (m). pt_scan bounds its table visits (4 per
+ * page of memory + 64, -ELOOP beyond): that becomes a LINT_KIND_LOOP finding.
  * Returns 0, -EINVAL (impossible state, PAE PDPTEs unreadable or invalid)
  * or -ENOMEM. Free with lint_free (also after an error).
  */
-int lint_scan(const struct gmem *m, const struct pt_ctx *c, uint64_t max_tables,
-              struct lint_result *out);
+int lint_scan(const struct gmem *m, const struct pt_ctx *c, struct lint_result *out);
 void lint_free(struct lint_result *r);
 /* Findings (runs) of every kind; 0 = clean. */
 unsigned lint_total(const struct lint_result *r);

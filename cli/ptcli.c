@@ -169,8 +169,47 @@ static int check_regs(const char *cmd, const struct pt_ctx *c, const struct ptcl
     return CLI_OK;
 }
 
+/*
+ * Register bits that need a CPUID feature: KVM rejects them (MOV to CR4 #GP,
+ * WRMSR EFER #GP, -EINVAL from KVM_SET_SREGS) when the guest's CPUID lacks
+ * it, via cr4_guest_rsvd_bits and __kvm_valid_efer (spec §2.6).
+ */
+static void model_notes(const struct pt_ctx *c, const struct cpuid_table *t, const char *cpu,
+                        char *buf, size_t len)
+{
+    static const struct {
+        bool cr4;
+        uint64_t bit;
+        const char *reg, *feature;
+    } needs[] = {
+        {true, X86_CR4_PSE, "CR4.PSE", "pse"},    {true, X86_CR4_PAE, "CR4.PAE", "pae"},
+        {true, X86_CR4_PGE, "CR4.PGE", "pge"},    {true, X86_CR4_LA57, "CR4.LA57", "la57"},
+        {true, X86_CR4_SMEP, "CR4.SMEP", "smep"}, {true, X86_CR4_SMAP, "CR4.SMAP", "smap"},
+        {true, X86_CR4_PKE, "CR4.PKE", "pku"},    {false, X86_EFER_LME, "EFER.LME", "lm"},
+        {false, X86_EFER_NXE, "EFER.NXE", "nx"},  {false, X86_EFER_SCE, "EFER.SCE", "syscall"},
+    };
+    size_t off = 0;
+
+    buf[0] = '\0';
+    for (size_t i = 0; i < KS_ARRAY_SIZE(needs); i++) {
+        const struct cpu_feature *f = cpu_feature_find(needs[i].feature);
+        uint64_t reg = needs[i].cr4 ? c->cr4 : c->efer;
+        int n;
+
+        if (!(reg & needs[i].bit) || cpuid_has(t, f) || off >= len)
+            continue;
+        n = snprintf(buf + off, len - off,
+                     "note: %s is set but cpu %s lacks %s (CPUID.%XH:%s[%u]); KVM refuses that "
+                     "once the VMM has set the vCPU's CPUID\n",
+                     needs[i].reg, cpu, f->name, f->function, "EAX\0EBX\0ECX\0EDX" + 4 * f->reg,
+                     f->bit);
+        if (n > 0)
+            off += (size_t)n;
+    }
+}
+
 int ptcli_ctx(const char *cmd, const struct ptcli_opts *o, const struct ptcli_image *img,
-              struct pt_ctx *c)
+              struct pt_ctx *c, char *notes, size_t len)
 {
     struct cpu_spec spec;
     char err[KS_ERR_LEN];
@@ -193,6 +232,7 @@ int ptcli_ctx(const char *cmd, const struct ptcli_opts *o, const struct ptcli_im
     }
     /* The CPUID bit decides unless --gbpages says what KVM effectively used (spec §2.6). */
     cpuid_pt_cpu(&spec.cpuid, true, &c->cpu);
+    model_notes(&(struct pt_ctx){.cr4 = o->cr4, .efer = o->efer}, &spec.cpuid, o->cpu, notes, len);
     if (o->maxphyaddr >= 0)
         c->cpu.maxphyaddr = (unsigned)o->maxphyaddr;
     if (o->gbpages >= 0)

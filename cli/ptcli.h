@@ -56,9 +56,13 @@ int ptcli_opt(const char *cmd, int opt, const char *arg, struct ptcli_opts *o);
 /* The error line for an unknown option or a missing argument (getopt's '?'/':'). */
 void ptcli_bad_option(const char *cmd, char **argv, int optopt_val);
 
-/* Build the walk context; prints one error line. Returns CLI_OK or CLI_USAGE. */
+/*
+ * Build the walk context; prints one error line. Returns CLI_OK or CLI_USAGE.
+ * (notes) gets "note: ..." lines (or "") for register bits the CPU model
+ * does not offer, which KVM refuses once KVM_SET_CPUID2 was called.
+ */
 int ptcli_ctx(const char *cmd, const struct ptcli_opts *o, const struct ptcli_image *img,
-              struct pt_ctx *c);
+              struct pt_ctx *c, char *notes, size_t len);
 /* Map the image; prints one error line. Returns CLI_OK or CLI_INPUT. */
 int ptcli_image_open(const char *cmd, const char *path, struct ptcli_image *img);
 void ptcli_image_close(struct ptcli_image *img);

@@ -9,26 +9,26 @@
 
 /* QEMU's descriptor flag layout (target/i386/cpu.h DESC_*_MASK): the high dword of a descriptor. */
 #define DESC_TYPE_SHIFT 8
-#define DESC_S (1u << 12)
-#define DESC_DPL_SHIFT 13
-#define DESC_P (1u << 15)
-#define DESC_AVL (1u << 20)
-#define DESC_L (1u << 21)
-#define DESC_B (1u << 22)
-#define DESC_G (1u << 23)
+#define DESC_S          (1u << 12)
+#define DESC_DPL_SHIFT  13
+#define DESC_P          (1u << 15)
+#define DESC_AVL        (1u << 20)
+#define DESC_L          (1u << 21)
+#define DESC_B          (1u << 22)
+#define DESC_G          (1u << 23)
 
 #define EFER_LMA (1ull << 10)
-#define CR0_PE 1ull
+#define CR0_PE   1ull
 
 static const char *const sys_type_legacy[16] = {
-    "Reserved",  "TSS16-avl", "LDT",      "TSS16-busy", "CallGate16", "TaskGate",
-    "IntGate16", "TrapGate16", "Reserved", "TSS32-avl",  "Reserved",   "TSS32-busy",
-    "CallGate32", "Reserved", "IntGate32", "TrapGate32",
+    "Reserved",   "TSS16-avl",  "LDT",       "TSS16-busy", "CallGate16", "TaskGate",
+    "IntGate16",  "TrapGate16", "Reserved",  "TSS32-avl",  "Reserved",   "TSS32-busy",
+    "CallGate32", "Reserved",   "IntGate32", "TrapGate32",
 };
 static const char *const sys_type_long[16] = {
-    "<hiword>", "Reserved", "LDT", "Reserved", "Reserved", "Reserved", "Reserved", "Reserved",
-    "Reserved", "TSS64-avl", "Reserved", "TSS64-busy", "CallGate64", "Reserved", "IntGate64",
-    "TrapGate64",
+    "<hiword>",   "Reserved", "LDT",       "Reserved",   "Reserved", "Reserved",
+    "Reserved",   "Reserved", "Reserved",  "TSS64-avl",  "Reserved", "TSS64-busy",
+    "CallGate64", "Reserved", "IntGate64", "TrapGate64",
 };
 
 /* QEMU get_seg(): an unusable segment gets flags 0. */
@@ -92,23 +92,23 @@ void regdump_qemu(struct strbuf *sb, const struct snapshot *snap, bool halted)
     bool lma = s->efer & EFER_LMA;
     bool cs64 = lma && s->seg[X86_SEG_CS].l;
     bool pe = s->cr0 & CR0_PE;
-    static const char *const seg_names[X86_NR_SREGS] = {"ES", "CS", "SS", "DS",
-                                                         "FS", "GS", "LDT", "TR"};
+    static const char *const seg_names[X86_NR_SREGS] = {"ES", "CS", "SS",  "DS",
+                                                        "FS", "GS", "LDT", "TR"};
     char fl[8];
 
     flag_chars(fl, s->rflags);
     if (cs64) {
-        sb_printf(sb, "RAX=%016" PRIx64 " RBX=%016" PRIx64 " RCX=%016" PRIx64 " RDX=%016" PRIx64
-                      "\n",
+        sb_printf(sb,
+                  "RAX=%016" PRIx64 " RBX=%016" PRIx64 " RCX=%016" PRIx64 " RDX=%016" PRIx64 "\n",
                   g[X86_RAX], g[X86_RBX], g[X86_RCX], g[X86_RDX]);
-        sb_printf(sb, "RSI=%016" PRIx64 " RDI=%016" PRIx64 " RBP=%016" PRIx64 " RSP=%016" PRIx64
-                      "\n",
+        sb_printf(sb,
+                  "RSI=%016" PRIx64 " RDI=%016" PRIx64 " RBP=%016" PRIx64 " RSP=%016" PRIx64 "\n",
                   g[X86_RSI], g[X86_RDI], g[X86_RBP], g[X86_RSP]);
-        sb_printf(sb, "R8 =%016" PRIx64 " R9 =%016" PRIx64 " R10=%016" PRIx64 " R11=%016" PRIx64
-                      "\n",
+        sb_printf(sb,
+                  "R8 =%016" PRIx64 " R9 =%016" PRIx64 " R10=%016" PRIx64 " R11=%016" PRIx64 "\n",
                   g[X86_R8], g[X86_R9], g[X86_R10], g[X86_R11]);
-        sb_printf(sb, "R12=%016" PRIx64 " R13=%016" PRIx64 " R14=%016" PRIx64 " R15=%016" PRIx64
-                      "\n",
+        sb_printf(sb,
+                  "R12=%016" PRIx64 " R13=%016" PRIx64 " R14=%016" PRIx64 " R15=%016" PRIx64 "\n",
                   g[X86_R12], g[X86_R13], g[X86_R14], g[X86_R15]);
         sb_printf(sb, "RIP=%016" PRIx64 " RFL=%08x [%s] CPL=%u II=0 A20=1 SMM=0 HLT=%d\n", s->rip,
                   (uint32_t)s->rflags, fl, snap->cpl, halted ? 1 : 0);
@@ -125,13 +125,13 @@ void regdump_qemu(struct strbuf *sb, const struct snapshot *snap, bool halted)
     if (lma) {
         sb_printf(sb, "GDT=     %016" PRIx64 " %08x\n", s->gdt.base, s->gdt.limit);
         sb_printf(sb, "IDT=     %016" PRIx64 " %08x\n", s->idt.base, s->idt.limit);
-        sb_printf(sb, "CR0=%08x CR2=%016" PRIx64 " CR3=%016" PRIx64 " CR4=%08x\n",
-                  (uint32_t)s->cr0, s->cr2, s->cr3, (uint32_t)s->cr4);
+        sb_printf(sb, "CR0=%08x CR2=%016" PRIx64 " CR3=%016" PRIx64 " CR4=%08x\n", (uint32_t)s->cr0,
+                  s->cr2, s->cr3, (uint32_t)s->cr4);
     } else {
         sb_printf(sb, "GDT=     %08x %08x\n", (uint32_t)s->gdt.base, s->gdt.limit);
         sb_printf(sb, "IDT=     %08x %08x\n", (uint32_t)s->idt.base, s->idt.limit);
-        sb_printf(sb, "CR0=%08x CR2=%08x CR3=%08x CR4=%08x\n", (uint32_t)s->cr0,
-                  (uint32_t)s->cr2, (uint32_t)s->cr3, (uint32_t)s->cr4);
+        sb_printf(sb, "CR0=%08x CR2=%08x CR3=%08x CR4=%08x\n", (uint32_t)s->cr0, (uint32_t)s->cr2,
+                  (uint32_t)s->cr3, (uint32_t)s->cr4);
     }
     /* qemu-system-x86_64 prints DRs with TARGET_FMT_lx: 16 digits in every mode. */
     for (unsigned i = 0; i < 4; i++)
@@ -175,8 +175,8 @@ void regdump_json(struct strbuf *sb, const struct snapshot *snap)
         "rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi",
         "r8",  "r9",  "r10", "r11", "r12", "r13", "r14", "r15",
     };
-    static const char *const seg_names[X86_NR_SREGS] = {"es", "cs", "ss", "ds",
-                                                         "fs", "gs", "ldt", "tr"};
+    static const char *const seg_names[X86_NR_SREGS] = {"es", "cs", "ss",  "ds",
+                                                        "fs", "gs", "ldt", "tr"};
     const struct x86_state *s = &snap->s;
 
     sb_putc(sb, '{');
@@ -200,4 +200,11 @@ void regdump_json(struct strbuf *sb, const struct snapshot *snap)
               "\"dr0\":\"0x%" PRIx64 "\",\"dr1\":\"0x%" PRIx64 "\",\"dr2\":\"0x%" PRIx64
               "\",\"dr3\":\"0x%" PRIx64 "\",\"dr6\":\"0x%" PRIx64 "\",\"dr7\":\"0x%" PRIx64 "\"}",
               s->dr[0], s->dr[1], s->dr[2], s->dr[3], s->dr[6], s->dr[7]);
+    if (s->pdptr_valid) {
+        sb->len--; /* reopen the object */
+        sb_printf(sb,
+                  ",\"pdptrs\":[\"0x%" PRIx64 "\",\"0x%" PRIx64 "\",\"0x%" PRIx64 "\",\"0x%" PRIx64
+                  "\"]}",
+                  s->pdptr[0], s->pdptr[1], s->pdptr[2], s->pdptr[3]);
+    }
 }

@@ -93,7 +93,7 @@ static void lint_now(struct run_lint *rl, const struct pt_ctx *c, const char *at
     p = &rl->p[rl->npoints++];
     snprintf(p->at, sizeof(p->at), "%s", at);
     snprintf(p->detail, sizeof(p->detail), "%s", detail);
-    p->ok = lint_scan(m, c, lint_bound(m), &p->r) == 0;
+    p->ok = lint_scan(m, c, &p->r) == 0;
     sb_init(&sb);
     sb_printf(&sb, "lint: at %s (%s): %s paging, CR3 0x%" PRIx64 "\n", at, detail,
               pt_mode_name(pt_mode_of(c)), c->cr3);

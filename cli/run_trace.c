@@ -11,12 +11,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_REASONS 64
+#define MAX_REASONS    64
 #define MAX_MMIO_PAGES 64
-#define TRACE_PID 1
-#define TRACE_TID 1
-#define TRACE_PID_S "1"
-#define TRACE_TID_S "1"
+#define TRACE_PID      1
+#define TRACE_TID      1
+#define TRACE_PID_S    "1"
+#define TRACE_TID_S    "1"
 
 struct mmio_page {
     uint64_t page, reads, writes;
@@ -27,6 +27,7 @@ struct run_trace {
     struct strbuf sb;
     uint64_t t0;        /* first exit */
     uint64_t last_end;  /* previous exit's re-entry time (0: none) */
+    uint64_t last_exit; /* time of the latest exit */
     uint64_t nrec;
     bool json_first;
     /* --stats */
@@ -265,6 +266,7 @@ static char *json_event(struct run_trace *t, char *p, const struct vmm_trace_rec
     }
     p = put_str(p, "}}");
     t->last_end = r->handle_ns ? r->t_ns + r->handle_ns : 0;
+    t->last_exit = r->t_ns;
     return p;
 }
 
@@ -328,7 +330,10 @@ void run_trace_finish(struct run_trace *t, const char *outcome)
         char ts[32];
 
         sb_reset(&t->sb);
-        *put_us(ts, t->last_end > t->t0 ? t->last_end - t->t0 : 0, 0) = '\0';
+        uint64_t end = t->last_end > t->last_exit ? t->last_end : t->last_exit;
+
+        /* The outcome is marked where the last exit happened (or where it was handled). */
+        *put_us(ts, end > t->t0 ? end - t->t0 : 0, 0) = '\0';
         sb_printf(&t->sb, ",\n{\"ph\":\"i\",\"pid\":%d,\"tid\":%d,\"s\":\"t\",\"ts\":%s", TRACE_PID,
                   TRACE_TID, ts);
         sb_puts(&t->sb, ",\"name\":");
@@ -415,8 +420,8 @@ void run_trace_stats_json(const struct run_trace *t, struct strbuf *sb)
     sb_puts(sb, "},\"by_port\":[");
     np = t->by_port ? top_ports(t, ports, 256) : 0;
     for (unsigned i = 0; i < np; i++)
-        sb_printf(sb, "%s{\"port\":\"0x%x\",\"in\":%" PRIu64 ",\"out\":%" PRIu64 "}",
-                  i ? "," : "", ports[i], t->by_port[ports[i]][0], t->by_port[ports[i]][1]);
+        sb_printf(sb, "%s{\"port\":\"0x%x\",\"in\":%" PRIu64 ",\"out\":%" PRIu64 "}", i ? "," : "",
+                  ports[i], t->by_port[ports[i]][0], t->by_port[ports[i]][1]);
     sb_puts(sb, "],\"by_mmio_page\":[");
     for (unsigned i = 0; i < t->nmmio; i++)
         sb_printf(sb, "%s{\"page\":\"0x%" PRIx64 "\",\"read\":%" PRIu64 ",\"write\":%" PRIu64 "}",

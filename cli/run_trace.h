@@ -15,9 +15,9 @@ struct run_trace;
 
 /* Where the records go; any FILE may be NULL. */
 struct run_trace_opts {
-    FILE *text;  /* --trace FILE */
-    FILE *json;  /* --trace-json FILE, or --trace FILE.json */
-    bool stats;  /* keep the histogram */
+    FILE *text; /* --trace FILE */
+    FILE *json; /* --trace-json FILE, or --trace FILE.json */
+    bool stats; /* keep the histogram */
 };
 
 /* Returns NULL on allocation failure. The JSON header is written at once. */

@@ -35,6 +35,7 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 #define NUM_DR         4
@@ -65,6 +66,7 @@ struct gdb_kvm {
     bool killed;
     struct vmm_exit exit;   /* the outcome that ended or stopped the guest */
     unsigned debug_control; /* what KVM_SET_GUEST_DEBUG was last given */
+    unsigned blockirq;      /* KVM_GUESTDBG_BLOCKIRQ if KVM_CAP_SET_GUEST_DEBUG2 has it, else 0 */
 };
 
 /* ---- registers and memory ---- */
@@ -84,7 +86,7 @@ static int kvm_get_regs(void *t, struct gdb_regs *r)
     r->fpu.fctrl = fpu.fcw;
     r->fpu.fstat = fpu.fsw;
     /* KVM gives FXSAVE's abridged tag byte; GDB wants the full FSAVE tag word. */
-    r->fpu.ftag = gdb_ftag_full(fpu.ftwx, fpu.fsw, &r->fpu.st[0][0]);
+    r->fpu.ftag = gdb_ftag_full(fpu.ftwx, fpu.fsw, &r->fpu);
     r->fpu.fop = fpu.last_opcode;
     r->fpu.fioff = (uint32_t)fpu.last_ip;
     r->fpu.fooff = (uint32_t)fpu.last_dp;
@@ -401,10 +403,20 @@ static void final_stop(struct gdb_kvm *k, const struct vmm_exit *e, struct gdb_s
     }
 }
 
-/* One instruction with the debug registers disarmed (they would fault first). */
-static int step_once(struct gdb_kvm *k, struct vmm_exit *e)
+/*
+ * One instruction with the debug registers disarmed (they would fault
+ * first). GDB's own steps (block_irq) keep interrupts out where KVM can
+ * (KVM_GUESTDBG_BLOCKIRQ, Linux 5.16), as QEMU does by default, so `stepi`
+ * does not land in an interrupt handler; stepping mode lets them in.
+ */
+static int step_once(struct gdb_kvm *k, struct vmm_exit *e, bool block_irq)
 {
-    int rc = set_debug(k, KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_SINGLESTEP, false);
+    unsigned control = KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_SINGLESTEP;
+    int rc;
+
+    if (block_irq)
+        control |= k->blockirq;
+    rc = set_debug(k, control, false);
 
     if (rc < 0)
         return rc;
@@ -417,16 +429,17 @@ static bool step_done(const struct vmm_exit *e)
 }
 
 /* Continue by stepping: the only way to see >4 breakpoints and write watchpoints here. */
-static int continue_stepping(struct gdb_kvm *k, struct gdb_stop *st)
+static int step_until_stop(struct gdb_kvm *k, struct gdb_stop *st, unsigned long *steps)
 {
     struct vmm_exit e;
-    unsigned n = 0;
+    unsigned long n = 0;
     int rc;
 
     for (;;) {
         const struct kbp *b;
 
-        rc = step_once(k, &e);
+        *steps = ++n;
+        rc = step_once(k, &e, false);
         if (rc < 0)
             return rc;
         if (!step_done(&e)) {
@@ -447,7 +460,7 @@ static int continue_stepping(struct gdb_kvm *k, struct gdb_stop *st)
             st->reason = b->type == GDB_BP_SW ? GDB_STOP_SWBREAK : GDB_STOP_HWBREAK;
             return 0;
         }
-        if (++n % STEPS_PER_POLL == 0) {
+        if (n % STEPS_PER_POLL == 0) {
             rc = pump_in(k, 0);
             if (rc < 0)
                 return rc;
@@ -457,6 +470,26 @@ static int continue_stepping(struct gdb_kvm *k, struct gdb_stop *st)
             }
         }
     }
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int continue_stepping(struct gdb_kvm *k, struct gdb_stop *st)
+{
+    unsigned long steps = 0;
+    double t0 = now_s();
+    int rc = step_until_stop(k, st, &steps);
+    double dt = now_s() - t0;
+
+    ks_debug("gdb: stepping mode: %lu instructions in %.3f s (%.0f/s)", steps, dt,
+             dt > 0 ? (double)steps / dt : 0.0);
+    return rc;
 }
 
 /* Continue at full speed with the breakpoints in DR0-3, looking at the socket every slice. */
@@ -519,7 +552,7 @@ static int do_resume(struct gdb_kvm *k)
     refresh_watches(k);
     if (k->resume_step || exec_bp_at(k, vmm_rip(k->vm))) {
         /* A step, or stepping off a breakpoint before continuing (RF is ignored on PVM). */
-        rc = step_once(k, &e);
+        rc = step_once(k, &e, k->resume_step);
         if (rc < 0)
             return rc;
         if (!step_done(&e) && e.outcome != VMM_OUT_DEBUG) {
@@ -678,6 +711,9 @@ int gdb_kvm_run(struct vmm *vm, const struct gdb_kvm_opts *o, struct gdb_kvm_res
     k->vm = vm;
     k->fd = -1;
     k->debug_control = ~0u;
+    rc = ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_SET_GUEST_DEBUG2);
+    k->blockirq = rc > 0 ? (unsigned)rc & KVM_GUESTDBG_BLOCKIRQ : 0;
+    rc = 0;
     set_debug(k, 0, false);
     if (o->wait) {
         rc = accept_client(k, o->listen_fd);

@@ -226,9 +226,9 @@ int vmm_create(const struct vmm_config *cfg, struct vmm **out, char err[KS_ERR_L
     rc = setup_vcpu(vm, err);
     if (rc)
         goto fail;
-    vm->sync_regs = (ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_SYNC_REGS) &
-                     (KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS)) ==
-                    (KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS);
+    vm->sync_regs =
+        (ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_SYNC_REGS) &
+         (KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS)) == (KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS);
     rc = vmm_setup_cpuid(vm, cfg->cpu, err);
     if (rc)
         goto fail;

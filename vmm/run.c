@@ -22,8 +22,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#define VMM_SIGNAL (SIGRTMIN + 3)
-#define RFLAGS_IF (1u << 9)
+#define VMM_SIGNAL      (SIGRTMIN + 3)
+#define RFLAGS_IF       (1u << 9)
 #define IRQCHIP_POLL_MS 100
 
 /* The kvm_run page of the vCPU this thread is running; for the signal handler only. */

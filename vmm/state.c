@@ -78,12 +78,13 @@ static void seg_to_kvm(struct kvm_segment *d, const struct x86_seg *s)
 }
 
 /* struct kvm_sregs order, mapped to enum x86_sreg. */
-#define SEG_LIST(X)                                                                                \
-    X(X86_SEG_ES, es) X(X86_SEG_CS, cs) X(X86_SEG_SS, ss) X(X86_SEG_DS, ds) X(X86_SEG_FS, fs)      \
-        X(X86_SEG_GS, gs) X(X86_SEG_LDTR, ldt) X(X86_SEG_TR, tr)
+// clang-format off
+#define SEG_LIST(X)                                                            \
+    X(X86_SEG_ES, es) X(X86_SEG_CS, cs) X(X86_SEG_SS, ss) X(X86_SEG_DS, ds)    \
+    X(X86_SEG_FS, fs) X(X86_SEG_GS, gs) X(X86_SEG_LDTR, ldt) X(X86_SEG_TR, tr)
+// clang-format on
 
-static void regs_to_state(const struct kvm_regs *r, const struct kvm_sregs *sr,
-                          struct x86_state *s)
+static void regs_to_state(const struct kvm_regs *r, const struct kvm_sregs *sr, struct x86_state *s)
 {
     s->gpr[X86_RAX] = r->rax;
     s->gpr[X86_RCX] = r->rcx;
@@ -153,6 +154,25 @@ static void state_to_regs(const struct x86_state *s, struct kvm_regs *r, struct 
     /* Leave apic_base and the pending-interrupt bitmap as KVM reported them. */
 }
 
+/*
+ * PAE paging (CR0.PG, CR4.PAE, not long mode) walks through the PDPTE
+ * registers loaded at the last CR3 write, which may differ from memory by
+ * now (SDM Vol. 3A §4.4.1). KVM_GET_SREGS2 returns them; kernels without it
+ * leave pdptr_valid false, and readers load them from memory.
+ */
+static void load_pdptrs(struct vmm *vm, struct x86_state *s)
+{
+    struct kvm_sregs2 sr2;
+
+    if (!(s->cr0 & X86_CR0_PG) || !(s->cr4 & X86_CR4_PAE) || (s->efer & X86_EFER_LMA))
+        return;
+    if (ioctl(vm->vcpu_fd, KVM_GET_SREGS2, &sr2) < 0 ||
+        !(sr2.flags & KVM_SREGS2_FLAGS_PDPTRS_VALID))
+        return;
+    memcpy(s->pdptr, sr2.pdptrs, sizeof(s->pdptr));
+    s->pdptr_valid = true;
+}
+
 int vmm_get_state(struct vmm *vm, struct x86_state *s)
 {
     struct kvm_debugregs dr;
@@ -170,6 +190,7 @@ int vmm_get_state(struct vmm *vm, struct x86_state *s)
     s->dr[7] = dr.dr7;
     if (ioctl(vm->vcpu_fd, KVM_GET_MSRS, &msrs) == 1)
         s->kernel_gs_base = msrs.e[0].data;
+    load_pdptrs(vm, s);
     return 0;
 }
 
@@ -197,9 +218,69 @@ static void walk_ctx(const struct vmm *vm, struct pt_ctx *c)
     c->cpu = vm->pt_cpu;
 }
 
+static bool cache_hit(const struct vmm *vm, const struct fetch_cache *fc, const struct pt_ctx *c,
+                      uint32_t access, uint64_t va_page)
+{
+    if (!fc->valid || fc->va_page != va_page || fc->access != access || fc->cr0 != c->cr0 ||
+        fc->cr3 != c->cr3 || fc->cr4 != c->cr4 || fc->efer != c->efer)
+        return false;
+    for (unsigned i = 0; i < fc->nlevels; i++) {
+        uint64_t v = 0;
+        const void *p = gmem_ptr(&vm->gmem, fc->entry_gpa[i], fc->entry_size);
+
+        if (!p)
+            return false;
+        memcpy(&v, p, fc->entry_size);
+        if (v != fc->entry[i])
+            return false;
+    }
+    return true;
+}
+
+static void cache_fill(struct fetch_cache *fc, const struct pt_ctx *c, uint32_t access,
+                       uint64_t va_page, const struct pt_walk *w)
+{
+    fc->valid = w->nlevels <= KS_ARRAY_SIZE(fc->entry);
+    fc->cr0 = c->cr0;
+    fc->cr3 = c->cr3;
+    fc->cr4 = c->cr4;
+    fc->efer = c->efer;
+    fc->access = access;
+    fc->va_page = va_page;
+    fc->gpa_page = w->gpa & ~0xfffull;
+    fc->nlevels = w->nlevels;
+    fc->entry_size = w->mode == PT_MODE_32 ? 4 : 8;
+    for (unsigned i = 0; i < w->nlevels && i < KS_ARRAY_SIZE(fc->entry); i++) {
+        fc->entry_gpa[i] = w->lv[i].entry_gpa;
+        fc->entry[i] = w->lv[i].entry;
+    }
+}
+
+/*
+ * Translate (va) for (access). Returns false when the walk faults. With a
+ * cache, a walk over unchanged entries is answered from it.
+ */
+static bool translate(const struct vmm *vm, struct fetch_cache *fc, const struct pt_ctx *c,
+                      uint64_t va, uint32_t access, gpa_t *gpa)
+{
+    uint64_t page = va & ~0xfffull;
+    struct pt_walk w;
+
+    if (fc && cache_hit(vm, fc, c, access, page)) {
+        *gpa = fc->gpa_page | (va & 0xfff);
+        return true;
+    }
+    if (pt_walk(&vm->gmem, c, va, access, &w) || w.fault)
+        return false;
+    if (fc)
+        cache_fill(fc, c, access, page, &w);
+    *gpa = w.gpa;
+    return true;
+}
+
 /* Copy up to (len) bytes at linear (lin), stopping at the first unmapped byte. */
-static unsigned copy_linear(const struct vmm *vm, uint64_t lin, uint8_t *buf, unsigned len,
-                            bool fetch)
+static unsigned copy_linear(const struct vmm *vm, struct fetch_cache *fc, uint64_t lin,
+                            uint8_t *buf, unsigned len, bool fetch)
 {
     const struct kvm_sregs *sr = vmm_sregs_const(vm);
     bool paging = sr->cr0 & X86_CR0_PG;
@@ -216,13 +297,8 @@ static unsigned copy_linear(const struct vmm *vm, uint64_t lin, uint8_t *buf, un
 
         if (chunk > len - n)
             chunk = len - n;
-        if (paging) {
-            struct pt_walk w;
-
-            if (pt_walk(&vm->gmem, &ctx, va, access, &w) || w.fault)
-                break;
-            gpa = w.gpa;
-        }
+        if (paging && !translate(vm, fc, &ctx, va, access, &gpa))
+            break;
         p = gmem_ptr(&vm->gmem, gpa, chunk);
         if (!p) {
             /* The end of a RAM region inside this page: byte by byte. */
@@ -241,7 +317,7 @@ static unsigned copy_linear(const struct vmm *vm, uint64_t lin, uint8_t *buf, un
  * paging is on (lib/paging walks them exactly as KVM would, without
  * setting A/D bits). Bytes past an unmapped page are not returned.
  */
-unsigned vmm_fetch_insn(const struct vmm *vm, uint8_t *buf, unsigned len)
+unsigned vmm_fetch_insn(struct vmm *vm, uint8_t *buf, unsigned len)
 {
     const struct kvm_sregs *sr = vmm_sregs_const(vm);
     uint64_t lin = vmm_regs_const(vm)->rip;
@@ -249,25 +325,33 @@ unsigned vmm_fetch_insn(const struct vmm *vm, uint8_t *buf, unsigned len)
     /* Outside 64-bit mode the linear address is CS.base + EIP, truncated to 32 bits. */
     if (!((sr->efer & X86_EFER_LMA) && sr->cs.l))
         lin = (lin + sr->cs.base) & 0xffffffffu;
-    return copy_linear(vm, lin, buf, len, true);
+    return copy_linear(vm, &vm->fetch, lin, buf, len, true);
 }
 
 unsigned vmm_read_linear(const struct vmm *vm, uint64_t lin, void *buf, unsigned len, bool fetch)
 {
-    return copy_linear(vm, lin, buf, len, fetch);
+    return copy_linear(vm, NULL, lin, buf, len, fetch);
 }
 
 static enum snap_event snap_event_of(enum vmm_outcome o)
 {
     switch (o) {
-    case VMM_OUT_TRIPLE_FAULT: return SNAP_EV_TRIPLE_FAULT;
-    case VMM_OUT_INTERNAL_ERROR: return SNAP_EV_INTERNAL_ERROR;
-    case VMM_OUT_FAIL_ENTRY: return SNAP_EV_FAIL_ENTRY;
-    case VMM_OUT_HALT: return SNAP_EV_HALT;
-    case VMM_OUT_DEBUG_EXIT: return SNAP_EV_DEBUG_EXIT;
-    case VMM_OUT_UNHANDLED_IO: return SNAP_EV_UNHANDLED_IO;
-    case VMM_OUT_TIMEOUT: return SNAP_EV_TIMEOUT;
-    default: return SNAP_EV_NONE;
+    case VMM_OUT_TRIPLE_FAULT:
+        return SNAP_EV_TRIPLE_FAULT;
+    case VMM_OUT_INTERNAL_ERROR:
+        return SNAP_EV_INTERNAL_ERROR;
+    case VMM_OUT_FAIL_ENTRY:
+        return SNAP_EV_FAIL_ENTRY;
+    case VMM_OUT_HALT:
+        return SNAP_EV_HALT;
+    case VMM_OUT_DEBUG_EXIT:
+        return SNAP_EV_DEBUG_EXIT;
+    case VMM_OUT_UNHANDLED_IO:
+        return SNAP_EV_UNHANDLED_IO;
+    case VMM_OUT_TIMEOUT:
+        return SNAP_EV_TIMEOUT;
+    default:
+        return SNAP_EV_NONE;
     }
 }
 
@@ -280,9 +364,8 @@ int vmm_snapshot(struct vmm *vm, struct snapshot *snap)
     rc = vmm_get_state(vm, &snap->s);
     if (rc)
         return rc;
-    snap->have = SNAP_HAVE_GPRS | SNAP_HAVE_SREGS | SNAP_HAVE_CRS | SNAP_HAVE_EFER |
-                 SNAP_HAVE_DRS | SNAP_HAVE_MEM | SNAP_HAVE_CPUID | SNAP_HAVE_PT_CPU |
-                 SNAP_HAVE_CPL;
+    snap->have = SNAP_HAVE_GPRS | SNAP_HAVE_SREGS | SNAP_HAVE_CRS | SNAP_HAVE_EFER | SNAP_HAVE_DRS |
+                 SNAP_HAVE_MEM | SNAP_HAVE_CPUID | SNAP_HAVE_PT_CPU | SNAP_HAVE_CPL;
     /* CPL is SS.DPL (SDM Vol. 3A §5.5; KVM vmx_get_cpl/svm_get_cpl); 0 in real mode. */
     snap->cpl = (snap->s.cr0 & 1) ? snap->s.seg[X86_SEG_SS].dpl : 0;
     snap->event = snap_event_of(e->outcome);

@@ -75,16 +75,11 @@ uint64_t vmm_unhandled_total(const struct vmm *vm)
 const char *vmm_outcome_name(enum vmm_outcome o)
 {
     static const char *const names[] = {
-        [VMM_OUT_DEBUG_EXIT] = "debug_exit",
-        [VMM_OUT_HALT] = "halt",
-        [VMM_OUT_TRIPLE_FAULT] = "triple_fault",
-        [VMM_OUT_INTERNAL_ERROR] = "internal_error",
-        [VMM_OUT_FAIL_ENTRY] = "fail_entry",
-        [VMM_OUT_UNHANDLED_IO] = "unhandled_io",
-        [VMM_OUT_TIMEOUT] = "timeout",
-        [VMM_OUT_DEBUG] = "debug",
-        [VMM_OUT_INTERRUPTED] = "interrupted",
-        [VMM_OUT_HOST_ERROR] = "host_error",
+        [VMM_OUT_DEBUG_EXIT] = "debug_exit",     [VMM_OUT_HALT] = "halt",
+        [VMM_OUT_TRIPLE_FAULT] = "triple_fault", [VMM_OUT_INTERNAL_ERROR] = "internal_error",
+        [VMM_OUT_FAIL_ENTRY] = "fail_entry",     [VMM_OUT_UNHANDLED_IO] = "unhandled_io",
+        [VMM_OUT_TIMEOUT] = "timeout",           [VMM_OUT_DEBUG] = "debug",
+        [VMM_OUT_INTERRUPTED] = "interrupted",   [VMM_OUT_HOST_ERROR] = "host_error",
     };
 
     if ((unsigned)o < KS_ARRAY_SIZE(names) && names[o])

@@ -29,6 +29,21 @@ struct destroy_hook {
 
 #define VMM_MAX_REPORT 32
 
+/*
+ * The last instruction-fetch translation of the trace, reused while the
+ * paging registers, the access and every entry of the walk are unchanged
+ * (so it gives exactly what a new walk would give, for 4 reads instead of
+ * a walk on every exit).
+ */
+struct fetch_cache {
+    bool valid;
+    uint64_t cr0, cr3, cr4, efer;
+    uint32_t access;
+    uint64_t va_page, gpa_page;
+    unsigned nlevels, entry_size;
+    uint64_t entry_gpa[5], entry[5];
+};
+
 struct vmm {
     int kvm_fd, vm_fd, vcpu_fd;
     struct kvm_run *run;
@@ -37,7 +52,7 @@ struct vmm {
     bool strict;
     bool irqchip;
 
-    uint8_t *ram;       /* one anonymous mapping of ram_size bytes */
+    uint8_t *ram; /* one anonymous mapping of ram_size bytes */
     uint64_t ram_size;
     struct gmem gmem;
 
@@ -59,11 +74,13 @@ struct vmm {
     /* Trace ring: (ring_mask + 1) records, a power of two. */
     struct vmm_trace_rec *ring;
     uint32_t ring_mask;
-    uint64_t total;     /* records written */
-    uint64_t flushed;   /* records handed to the sink */
+    uint64_t total;   /* records written */
+    uint64_t flushed; /* records handed to the sink */
     vmm_trace_sink_fn sink;
     void *sink_opaque;
     uint64_t unhandled;
+
+    struct fetch_cache fetch;
 
     /* `run --lint`: called after each exit until it returns true (vmm_watch_paging). */
     vmm_paging_fn paging_fn;
@@ -90,8 +107,7 @@ struct kvm_sregs *vmm_sregs(struct vmm *vm);
 const struct kvm_regs *vmm_regs_const(const struct vmm *vm);
 const struct kvm_sregs *vmm_sregs_const(const struct vmm *vm);
 /* Read up to (len) instruction bytes at CS.base+RIP; returns the count read. */
-unsigned vmm_fetch_insn(const struct vmm *vm, uint8_t *buf, unsigned len);
-
+unsigned vmm_fetch_insn(struct vmm *vm, uint8_t *buf, unsigned len);
 
 /*
  * run.c: dispatch the exit described by vm->run (already recorded in rec).

@@ -74,7 +74,9 @@ void cpuid_set(struct cpuid_table *t, const struct cpu_feature *f, bool on);
  * Models "host" and "max" produce an empty table with (host_based) set: the
  * caller fills it from the host's KVM and then applies (on)/(off).
  * Syntax as QEMU's -cpu: "feat=on|off", bare "feat" (= on), "+feat", "-feat",
- * "phys-bits=N"; '_' and '-' are interchangeable in names. As in QEMU,
+ * "phys-bits=N", "vendor=GenuineIntel"; '_' and '-' are interchangeable in
+ * names. (QEMU with KVM advertises the *host's* vendor for every named model;
+ * say vendor=... to model that.) As in QEMU,
  * +feat/-feat override feat=on|off wherever they appear, and -feat beats +feat.
  * Returns 0 or -EINVAL with a reason in (err).
  */
@@ -85,6 +87,7 @@ struct cpu_spec {
     unsigned n_on, n_off;
     const struct cpu_feature *on[64], *off[64];
     unsigned phys_bits; /* "phys-bits=N" if given, else 0 */
+    char vendor[13];    /* "vendor=..." if given, else "" */
 };
 int cpu_spec_parse(const char *arg, struct cpu_spec *out, char err[KS_ERR_LEN]);
 

@@ -178,12 +178,11 @@ int gdb_reg_set(struct gdb_regs *r, unsigned regno, bool long64, const uint8_t *
  * per physical register (1 = not empty); GDB's ftag is the full FSAVE word,
  * two bits per physical register: 00 valid, 01 zero, 10 special, 11 empty
  * (SDM Vol. 1 §8.1.7 and Vol. 2A FXSAVE, Table 3-48). gdb_ftag_full()
- * classifies each non-empty register from its contents; (st80) holds the
- * eight 10-byte registers in ST(i)
+ * classifies each non-empty register from its contents; (f->st) is in ST(i)
  * order and (fsw) gives TOP (bits 13:11), which maps ST(i) to physical
  * register (TOP + i) mod 8.
  */
-uint16_t gdb_ftag_full(uint8_t abridged, uint16_t fsw, const uint8_t *st80);
+uint16_t gdb_ftag_full(uint8_t abridged, uint16_t fsw, const struct gdb_fpu *f);
 uint8_t gdb_ftag_abridged(uint16_t full);
 
 /* Whether (s) executes 64-bit code: EFER.LMA and CS.L (SDM Vol. 3A §5.2.1). */

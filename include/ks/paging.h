@@ -272,22 +272,13 @@ struct pt_scan_stats {
  * Scan the address space (c) describes. Tables are read in place with
  * gmem_ptr(); nothing is allocated. With paging off, each memory region is
  * one identity run. Returns 0, -EINVAL (pt_ctx_check fails, or PAE PDPTEs
- * at CR3 unbacked/invalid while !c->pdptr_valid) or the callback's value.
+ * at CR3 unbacked/invalid while !c->pdptr_valid), -ELOOP when more tables
+ * are visited than 4 x the pages of memory + 64 (tables that refer back to
+ * themselves; runs reported so far stand), or the callback's value.
  * (stats) may be NULL.
  */
 int pt_scan(const struct gmem *m, const struct pt_ctx *c, pt_range_fn fn, void *opaque,
             struct pt_scan_stats *stats);
-
-/*
- * pt_scan reading at most (max_tables) tables (0: no bound). Recursion depth
- * is bounded by the paging levels, but tables that point back at themselves
- * or at each other (a PML4 whose 512 entries all point at itself) make the
- * work grow as 512^levels; this stops such a scan. Returns what pt_scan
- * returns, or -E2BIG when the bound was reached (runs reported until then
- * were passed to (fn); the run in progress is dropped).
- */
-int pt_scan_bounded(const struct gmem *m, const struct pt_ctx *c, uint64_t max_tables,
-                    pt_range_fn fn, void *opaque, struct pt_scan_stats *stats);
 
 enum pt_lint_kind {
     PT_LINT_NONE,

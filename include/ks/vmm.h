@@ -28,23 +28,23 @@
 struct vmm;
 
 /* Where the 640K-1M hole starts and ends, and where high RAM goes. */
-#define VMM_LOWMEM_END 0xa0000ULL
-#define VMM_HIGHMEM_START 0x100000ULL
-#define VMM_BELOW_4G_MAX 0xe0000000ULL /* 3.5 GiB, QEMU pc's lowmem limit */
+#define VMM_LOWMEM_END     0xa0000ULL
+#define VMM_HIGHMEM_START  0x100000ULL
+#define VMM_BELOW_4G_MAX   0xe0000000ULL /* 3.5 GiB, QEMU pc's lowmem limit */
 #define VMM_ABOVE_4G_START 0x100000000ULL
 
 struct vmm_config {
-    uint64_t ram_size;    /* bytes; PC layout with the 640K-1M hole; 0 = 128 MiB */
-    const char *cpu;      /* QEMU -cpu syntax; NULL = "qemu64" */
-    bool irqchip;         /* create KVM's in-kernel irqchip and PIT */
-    unsigned trace_ring;  /* exits kept in the trace ring, rounded up to a power of 2 (0 = 4096) */
-    bool strict;          /* unhandled port/MMIO I/O stops vmm_run (VMM_OUT_UNHANDLED_IO) */
+    uint64_t ram_size;   /* bytes; PC layout with the 640K-1M hole; 0 = 128 MiB */
+    const char *cpu;     /* QEMU -cpu syntax; NULL = "qemu64" */
+    bool irqchip;        /* create KVM's in-kernel irqchip and PIT */
+    unsigned trace_ring; /* exits kept in the trace ring, rounded up to a power of 2 (0 = 4096) */
+    bool strict;         /* unhandled port/MMIO I/O stops vmm_run (VMM_OUT_UNHANDLED_IO) */
 };
 
 /* A request from a device handler (returned by vmm_io_fn). */
 enum vmm_io_result {
     VMM_IO_OK = 0,
-    VMM_IO_STOP = 1,     /* stop the run loop: vmm_run() returns VMM_OUT_DEBUG_EXIT */
+    VMM_IO_STOP = 1, /* stop the run loop: vmm_run() returns VMM_OUT_DEBUG_EXIT */
     VMM_IO_UNHANDLED = 2,
 };
 
@@ -60,22 +60,22 @@ typedef int (*vmm_io_fn)(void *opaque, uint64_t addr, bool write, uint8_t *data,
 
 enum vmm_outcome {
     VMM_OUT_DEBUG_EXIT,
-    VMM_OUT_HALT,        /* HLT that nothing can wake (IF=0, or no interrupt source) */
+    VMM_OUT_HALT, /* HLT that nothing can wake (IF=0, or no interrupt source) */
     VMM_OUT_TRIPLE_FAULT,
     VMM_OUT_INTERNAL_ERROR, /* also unknown KVM exit reasons (suberror 0, see kvm_reason) */
     VMM_OUT_FAIL_ENTRY,
     VMM_OUT_UNHANDLED_IO,
     VMM_OUT_TIMEOUT,
-    VMM_OUT_DEBUG,     /* KVM_EXIT_DEBUG (breakpoint, single-step, watchpoint) */
+    VMM_OUT_DEBUG,       /* KVM_EXIT_DEBUG (breakpoint, single-step, watchpoint) */
     VMM_OUT_INTERRUPTED, /* vmm_kick() */
     VMM_OUT_HOST_ERROR,
 };
 
 struct vmm_exit {
     enum vmm_outcome outcome;
-    uint32_t kvm_reason;   /* raw KVM_EXIT_* */
-    uint64_t code;         /* debug-exit value, fail-entry reason, ... */
-    uint32_t suberror;     /* internal error */
+    uint32_t kvm_reason; /* raw KVM_EXIT_* */
+    uint64_t code;       /* debug-exit value, fail-entry reason, ... */
+    uint32_t suberror;   /* internal error */
     unsigned ndata;
     uint64_t data[16];
     /* unhandled I/O */
@@ -137,8 +137,7 @@ uint64_t vmm_rip(const struct vmm *vm);
  * the vCPU's current CPL. Stops at the first byte that is unmapped or not
  * RAM. Returns the number of bytes read.
  */
-unsigned vmm_read_linear(const struct vmm *vm, uint64_t lin, void *buf, unsigned len,
-                         bool fetch);
+unsigned vmm_read_linear(const struct vmm *vm, uint64_t lin, void *buf, unsigned len, bool fetch);
 
 /*
  * The CPUID installed with KVM_SET_CPUID2: the -cpu model intersected with
@@ -220,7 +219,7 @@ const char *vmm_exit_reason_name(uint32_t kvm_reason);
  * allocation and no system call (the time comes from the vDSO clock).
  */
 enum vmm_trace_flags {
-    VMM_TR_IO = 1u << 0,        /* port I/O */
+    VMM_TR_IO = 1u << 0, /* port I/O */
     VMM_TR_MMIO = 1u << 1,
     VMM_TR_WRITE = 1u << 2,
     VMM_TR_UNHANDLED = 1u << 3, /* no device claimed the access */
@@ -232,13 +231,13 @@ struct vmm_trace_rec {
     uint32_t handle_ns; /* time in the VMM until the next KVM_RUN (0: not resumed) */
     uint32_t reason;    /* KVM_EXIT_* */
     uint64_t rip;
-    uint64_t addr;      /* port or MMIO GPA */
-    uint64_t data;      /* first (up to 8) data bytes, little-endian */
-    uint32_t count;     /* PIO repeat count */
-    uint8_t size;       /* access size in bytes */
-    uint8_t flags;      /* enum vmm_trace_flags */
-    uint8_t insn_len;   /* valid bytes in insn (0: unreadable) */
-    uint8_t insn[15];   /* instruction bytes at CS.base+RIP */
+    uint64_t addr;    /* port or MMIO GPA */
+    uint64_t data;    /* first (up to 8) data bytes, little-endian */
+    uint32_t count;   /* PIO repeat count */
+    uint8_t size;     /* access size in bytes */
+    uint8_t flags;    /* enum vmm_trace_flags */
+    uint8_t insn_len; /* valid bytes in insn (0: unreadable) */
+    uint8_t insn[15]; /* instruction bytes at CS.base+RIP */
 };
 
 /* Called with batches of completed records, oldest first. */

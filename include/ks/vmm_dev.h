@@ -49,8 +49,8 @@ int fwcfg_attach(struct vmm *vm);
  * 0xa0000-0xbffff is registered too and reads as 0xff.)
  */
 #define VGA_TEXT_BASE 0xb8000
-#define VGA_COLS 80
-#define VGA_ROWS 25
+#define VGA_COLS      80
+#define VGA_ROWS      25
 struct vga_text;
 int vga_attach(struct vmm *vm, struct vga_text **out);
 /* Write the screen as text to (f): trailing blanks trimmed, trailing empty rows dropped. */

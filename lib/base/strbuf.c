@@ -92,7 +92,8 @@ void sb_json_str(struct strbuf *sb, const char *s)
             sb_puts(sb, "\\n");
         } else if (c == '\t') {
             sb_puts(sb, "\\t");
-        } else if (c < 0x20 || c >= 0x7f) {
+        } else if (c < 0x20 || c == 0x7f) {
+            /* Bytes >= 0x80 pass through: the text is UTF-8, which JSON allows raw. */
             sb_printf(sb, "\\u%04x", c);
         } else {
             sb_putc(sb, (char)c);

@@ -317,6 +317,16 @@ void diag_make_fixes(const struct snapshot *snap, struct diag_report *r)
     if (!strcmp(id, "cr-invalid"))
         diag_add_fix(r, "enter long mode in the architectural order: CR0.PE, then CR4.PAE, "
                         "EFER.LME, then CR0.PG (SDM Vol. 3A 9.8.5)");
+    if (!strcmp(id, "emulation-failure")) {
+        diag_add_fix(r, "KVM emulates instructions only when it must (MMIO, invalid guest state, "
+                        "and on shadow-paging hosts such as PVM every CPL0 instruction): run "
+                        "where the CPU executes it natively (VT-x/AMD-V with EPT/NPT), or avoid "
+                        "the instruction on this path");
+        if (!strncmp(r->insn.mnemonic, "iret", 4))
+            diag_add_fix(r, "on PVM hosts a 32-bit IRET at CPL0 is known not to be emulated "
+                            "(IRETQ in 64-bit mode is): return from handlers with pop + jmp "
+                            "while debugging here, or use 64-bit handlers");
+    }
     if (!strcmp(id, "cr-unsupported") && r->n_fix == 0)
         diag_add_fix(r, "do not set the bit, or give the vCPU the feature with -cpu");
 }

@@ -216,6 +216,85 @@ static void registers_only(const struct snapshot *snap, struct diag_report *r)
                   (unsigned long long)r->rip_linear, (unsigned long long)s->cr3);
 }
 
+static bool raise_sel(struct diag_report *r, unsigned vector, uint32_t ec, const char *id,
+                      const char *what, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+
+static bool raise_sel(struct diag_report *r, unsigned vector, uint32_t ec, const char *id,
+                      const char *what, const char *fmt, ...)
+{
+    struct diag_exc *e = diag_push_exc(r, vector, true, ec, false, 0);
+    va_list ap;
+
+    if (!e)
+        return true;
+    snprintf(e->why.id, sizeof(e->why.id), "%s", id);
+    va_start(ap, fmt);
+    vsnprintf(e->why.summary, sizeof(e->why.summary), fmt, ap);
+    va_end(ap);
+    snprintf(e->raised_by, sizeof(e->raised_by), "%s", what);
+    return true;
+}
+
+/*
+ * IRET and far RET load CS (and RIP) from the stack: check the selector and
+ * its descriptor the way SDM Vol. 2A (IRET, RET "far return") does, so a
+ * corrupt frame is named instead of "does not fault". The frame itself was
+ * already walked as a stack read.
+ */
+static bool check_far_return(const struct snapshot *snap, struct diag_report *r)
+{
+    bool iret = !strncmp(r->insn.mnemonic, "iret", 4);
+    bool retf = !strcmp(r->insn.mnemonic, "ret") && r->insn.far_transfer;
+    unsigned slot = r->insn.operand_width / 8;
+    uint8_t frame[16] = {0}, d[8];
+    uint64_t rip = 0, desc, sp = r->s.gpr[X86_RSP];
+    uint16_t sel;
+    struct pt_walk w;
+    char what[DIAG_TEXT];
+
+    if ((!iret && !retf) || !(r->s.cr0 & X86_CR0_PE) || r->mode == X86_MODE_VM86 ||
+        (slot != 2 && slot != 4 && slot != 8))
+        return false;
+    if (!x86_mode_is_64(r->mode))
+        sp = (r->s.seg[X86_SEG_SS].base + (sp & 0xffffffffu)) & 0xffffffffu;
+    if (diag_read_linear(snap, &r->ctx, sp, frame, 2 * slot, 0, &w) != 0)
+        return false;
+    memcpy(&rip, frame, slot);
+    sel = (uint16_t)(frame[slot] | frame[slot + 1] << 8);
+    snprintf(what, sizeof(what), "`%s` loading CS=0x%x, RIP=0x%llx from the stack at 0x%llx",
+             r->insn.intel, sel, (unsigned long long)rip, (unsigned long long)sp);
+    if ((sel & ~3u) == 0)
+        return raise_sel(r, X86_GP, 0, "bad-selector", what,
+                         "the return frame's CS is the null selector: the frame is corrupt or "
+                         "RSP points at the wrong place");
+    if ((sel & 3u) < r->cpl)
+        return raise_sel(r, X86_GP, sel & 0xfffc, "bad-selector", what,
+                         "return to CS RPL %u from CPL %u: a return may not raise privilege",
+                         sel & 3u, r->cpl);
+    if (!(sel & 4) && (sel & ~7u) + 7u > r->s.gdt.limit)
+        return raise_sel(r, X86_GP, sel & 0xfffc, "bad-selector", what,
+                         "the return frame's CS 0x%x lies beyond the GDT limit 0x%x", sel,
+                         r->s.gdt.limit);
+    if (sel & 4)
+        return false; /* LDT selectors: not checked */
+    if (diag_read_linear(snap, &r->ctx, r->s.gdt.base + (sel & ~7u), d, 8, PT_ACCESS_IMPLICIT,
+                         &w) != 0)
+        return false;
+    memcpy(&desc, d, 8);
+    if (!((desc >> 44) & 1) || !((desc >> 43) & 1))
+        return raise_sel(r, X86_GP, sel & 0xfffc, "gdt-descriptor", what,
+                         "the return frame's CS 0x%x is not a code segment (descriptor 0x%016llx)",
+                         sel, (unsigned long long)desc);
+    if (!(desc & KS_BIT(47)))
+        return raise_sel(r, X86_NP, sel & 0xfffc, "gdt-descriptor", what,
+                         "the return frame's CS 0x%x is not present (descriptor 0x%016llx)", sel,
+                         (unsigned long long)desc);
+    if ((desc & KS_BIT(53)) && (r->s.efer & X86_EFER_LMA) && !canonical(r, rip))
+        return raise_sel(r, X86_GP, 0, "non-canonical", what,
+                         "the return address 0x%llx is not canonical", (unsigned long long)rip);
+    return false;
+}
+
 /* Find the first exception from the instruction at RIP (spec §5.6: how KVM's emulator sees it). */
 static void infer_first(const struct snapshot *snap, struct diag_report *r, bool *software)
 {
@@ -280,6 +359,8 @@ static void infer_first(const struct snapshot *snap, struct diag_report *r, bool
                      r->insn.intel);
         return;
     }
+    if (check_far_return(snap, r))
+        return;
     if (r->insn.is_int) {
         struct diag_exc *e = diag_push_exc(r, r->insn.int_vector, false, 0, false, 0);
         if (e) {
@@ -287,6 +368,19 @@ static void infer_first(const struct snapshot *snap, struct diag_report *r, bool
                      r->insn.intel);
             *software = true;
         }
+        return;
+    }
+    if (snap->event == SNAP_EV_INTERNAL_ERROR && snap->internal_suberror == 1) {
+        /*
+         * KVM_INTERNAL_ERROR_EMULATION (arch/x86/kvm/x86.c handle_emulation_failure): the
+         * fetch and every operand translate, so the guest did nothing wrong architecturally;
+         * KVM's emulator gave up on the instruction itself.
+         */
+        r->has_cause = true;
+        diag_set_cause(&r->cause, "emulation-failure",
+                       "KVM's instruction emulator could not emulate `%s` at 0x%llx (CPL %u): "
+                       "its fetch and operands translate, so the instruction is valid here",
+                       r->insn.intel, (unsigned long long)r->rip_linear, r->cpl);
         return;
     }
     diag_note(r, "`%s` at RIP does not fault when replayed; the cause lies elsewhere",
@@ -313,9 +407,17 @@ static void use_known(const struct snapshot *snap, struct diag_report *r)
         if (k->cr2 == r->rip_linear || (k->error_code & PFERR_F))
             access |= PFERR_F;
         if (pt_walk(snap->mem, &r->ctx, k->cr2, access, &w) == 0 && w.fault) {
+            bool stack = false;
+
+            /* A stack slot of the instruction at RIP makes it a stack fault. */
+            for (unsigned i = 0; r->fetch_rc == 0 && i < r->insn.n_acc; i++) {
+                const struct x86_mem_access *a = &r->insn.acc[i];
+                if (a->kind == X86_ACC_STACK && k->cr2 >= a->linear && k->cr2 < a->linear + a->size)
+                    stack = true;
+            }
             e->has_walk = true;
             e->walk = w;
-            diag_cause_of_walk(r, &w, false, &e->why, &e->why2);
+            diag_cause_of_walk(r, &w, stack, &e->why, &e->why2);
             if (w.error_code != k->error_code)
                 diag_note(r,
                           "the walk of CR2 0x%llx now gives error code 0x%x, the source "
@@ -326,6 +428,33 @@ static void use_known(const struct snapshot *snap, struct diag_report *r)
                       (unsigned long long)k->cr2);
         }
     }
+}
+
+/*
+ * The CPU's own walker accepts a 1 GiB page that KVM's software walker
+ * rejects (spec/paging.md 2.6, 7): show what the hardware would execute at
+ * RIP, which KVM's decoder never fetched.
+ */
+static void hardware_view(const struct snapshot *snap, struct diag_report *r)
+{
+    const struct pt_level *lv = diag_fault_lv(&r->fetch.walk);
+    struct x86_insn insn;
+    uint8_t bytes[X86_MAX_INSN_LEN];
+    gpa_t gpa;
+    size_t n = sizeof(bytes);
+
+    if (!lv || lv->level != 3 || !(lv->rsvd_why & PT_RSVD_GBPAGES) || (lv->rsvd_bits & ~PTE_PS))
+        return;
+    gpa = (lv->entry & KS_BITS(30, 51)) | (r->rip_linear & KS_BITS(0, 29));
+    while (n > 0 && gmem_read(snap->mem, gpa, bytes, n) < 0)
+        n--;
+    if (n == 0 || x86_decode(bytes, n, &r->s, &insn) < 0)
+        return;
+    diag_note(r,
+              "on hardware, which accepts the 1 GiB page, RIP maps to GPA 0x%llx: `%s` "
+              "(%s); KVM's decoder never fetched these bytes, so instruction bytes that a "
+              "trace prints for this RIP are stale (spec/paging.md 5.4)",
+              (unsigned long long)gpa, insn.intel, insn.att);
 }
 
 /* The root is why the first exception was raised; a software INT's root is its delivery. */
@@ -417,6 +546,8 @@ int diag_explain(const struct snapshot *snap, struct diag_report **out)
             diag_deliver(snap, r, software);
     }
     pick_causes(r);
+    if (r->has_cause && !strcmp(r->cause.id, "rsvd-gbpages") && r->fetch.fault)
+        hardware_view(snap, r);
     if (snap->event == SNAP_EV_INTERNAL_ERROR && r->fetch.fault)
         diag_note(r, "KVM exited with an internal error instead of injecting this #PF: it was "
                      "only skipping the instruction (EMULTYPE_SKIP: a nested EPT_MISCONFIG "

@@ -15,7 +15,7 @@ static const char *event_text(enum snap_event ev)
     case SNAP_EV_NONE:
         return "stopped (reason unknown)";
     case SNAP_EV_TRIPLE_FAULT:
-        return "triple fault (KVM_EXIT_SHUTDOWN)";
+        return "triple fault (shutdown)";
     case SNAP_EV_INTERNAL_ERROR:
         return "KVM internal error";
     case SNAP_EV_FAIL_ENTRY:
@@ -203,7 +203,7 @@ void diag_render_text(const struct diag_report *r, struct strbuf *sb)
                 sb_printf(sb, "     -> %s\n", e->delivery);
         }
         if (r->triple_fault)
-            sb_printf(sb, "  => triple fault: the CPU shuts down (KVM_EXIT_SHUTDOWN)\n");
+            sb_printf(sb, "  => triple fault: the CPU shuts down (under KVM: KVM_EXIT_SHUTDOWN)\n");
     }
     if (r->has_walk)
         render_walk_text(r, sb);

@@ -298,20 +298,23 @@ static void explain_walk(const struct kt_walk *w, size_t widx, const struct kt_a
     } else {
         snprintf(x->reason, sizeof(x->reason), "the replay did not fault");
     }
-    snprintf(x->assumed, sizeof(x->assumed),
-             "%s paging (from the levels traced); MAXPHYADDR %u%s; 1 GiB pages %s%s; "
-             "EFER.NXE=%d%s%s",
-             mode_text(m), g.maxphyaddr, as->maxphyaddr ? "" : " (assumed)",
-             g.gbpages ? "on" : "off",
-             as->gbpages >= 0 ? ""
-             : g.gbpages      ? " (assumed)"
-                              : " in KVM (inferred: only then does the walk fault this way; see "
-                                "docs/trace.md, 'Why GBPAGES')",
-             g.nxe,
-             nxe_given        ? ""
-             : nxe_known >= 0 ? " (inferred: F absent from the error code)"
-                              : " (assumed)",
-             g.smep ? "; CR4.SMEP=1 (F in the error code without NXE)" : "");
+    {
+        /* 1 GiB pages exist only with 64-bit paging (PDPTE.PS in 4- and 5-level). */
+        char gb[160] = "";
+        if (m == PT_MODE_4LEVEL || m == PT_MODE_5LEVEL)
+            snprintf(gb, sizeof(gb), "; 1 GiB pages %s%s", g.gbpages ? "on" : "off",
+                     as->gbpages >= 0 ? ""
+                     : g.gbpages      ? " (assumed)"
+                                      : " in KVM (inferred: only then does the walk fault this "
+                                        "way; see docs/trace.md, 'Why GBPAGES')");
+        snprintf(x->assumed, sizeof(x->assumed),
+                 "%s paging (from the levels traced); MAXPHYADDR %u%s%s; EFER.NXE=%d%s%s",
+                 mode_text(m), g.maxphyaddr, as->maxphyaddr ? "" : " (assumed)", gb, g.nxe,
+                 nxe_given        ? ""
+                 : nxe_known >= 0 ? " (inferred: F absent from the error code)"
+                                  : " (assumed)",
+                 g.smep ? "; CR4.SMEP=1 (F in the error code without NXE)" : "");
+    }
     if (!x->reproduced) {
         size_t n = strlen(x->assumed);
         snprintf(x->assumed + n, sizeof(x->assumed) - n,

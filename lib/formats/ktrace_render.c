@@ -8,6 +8,10 @@
 #include <stdio.h>
 #include <string.h>
 
+/* Failing walks shown in full by the text report when there are many. */
+#define TEXT_HEAD_WALKS 3
+#define TEXT_TAIL_WALKS 5
+
 static unsigned ev_line(const struct kt_trace *t, size_t i)
 {
     return i < t->n ? t->ev[i].line : 0;
@@ -57,6 +61,14 @@ void kt_render_text(const struct kt_trace *t, const struct kt_analysis *a, struc
     sb_printf(sb, "\nGuest page walks: %zu, %zu failed\n", a->nwalks, a->nwalks_failed);
     for (size_t k = 0; k < a->nfailed; k++) {
         const struct kt_walk_explained *x = &a->failed[k];
+        /* Long traces: the first few and the last few (the end explains a crash). */
+        if (a->nfailed > TEXT_HEAD_WALKS + TEXT_TAIL_WALKS && k >= TEXT_HEAD_WALKS &&
+            k < a->nfailed - TEXT_TAIL_WALKS) {
+            if (k == TEXT_HEAD_WALKS)
+                sb_printf(sb, "  ... %zu more failing walks (all of them are in --json) ...\n",
+                          a->nfailed - TEXT_HEAD_WALKS - TEXT_TAIL_WALKS);
+            continue;
+        }
         const struct kt_walk *w = &a->walks[x->walk];
         pt_pferr_str(w->error_code, fl, sizeof(fl));
         access_str(w->access, acc, sizeof(acc));

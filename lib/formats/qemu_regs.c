@@ -10,8 +10,6 @@
 #include "ks/formats.h"
 #include "ks/paging.h"
 
-#include "textscan.h"
-
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -19,63 +17,15 @@
 
 #define LINE_MAX_LEN 1024
 
-/* Which lines of a dump were seen. */
-enum dump_part {
-    P_GPR1 = 1u << 0, /* RAX.. / EAX.. */
-    P_GPR2 = 1u << 1, /* RSI.. / ESI.. */
-    P_GPR3 = 1u << 2, /* R8.. (64-bit form only) */
-    P_GPR4 = 1u << 3, /* R12.. */
-    P_RIP = 1u << 4,
-    P_SEGS = 1u << 5, /* all eight */
-    P_GDT = 1u << 6,
-    P_IDT = 1u << 7,
-    P_CR = 1u << 8,
-    P_DR03 = 1u << 9,
-    P_DR67 = 1u << 10,
-    P_EFER = 1u << 11,
-};
+#include "qemu_regs_internal.h"
 
-struct dump {
-    unsigned line;
-    bool is64;
-    bool lma_form;
-    bool tcg_flags;
-    bool has_ccop;
-    uint32_t parts;
-    uint8_t segs_seen;
-    unsigned cpl;
-    struct x86_state s;
-    int cpu_index;
-    /* The KVM error that preceded this dump. */
-    bool has_error;
-    enum snap_event event;
-    uint32_t suberror;
-    unsigned ndata;
-    uint64_t data[16];
-    bool has_code;
-    struct qemu_code code;
-};
+bool qr_starts(const char *s, size_t n, const char *pfx)
+{
+    size_t k = strlen(pfx);
+    return n >= k && !memcmp(s, pfx, k);
+}
 
-struct parser {
-    unsigned lineno;
-    char *err;
-    struct dump cur, best;
-    bool in_dump, have_best, best_has_error;
-    bool started; /* a dump has begun somewhere above */
-    /* Pending KVM error state, attached to the next dump. */
-    bool pend_error;
-    enum snap_event pend_event;
-    uint32_t pend_suberror;
-    unsigned pend_ndata;
-    uint64_t pend_data[16];
-    int pend_cpu;
-    int check_old;
-    struct qemu_dump_info *info;
-};
-
-static int fail(struct parser *ps, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static int fail(struct parser *ps, const char *fmt, ...)
+int qr_fail(struct parser *ps, const char *fmt, ...)
 {
     char msg[KS_ERR_LEN - 24];
     va_list ap;
@@ -96,30 +46,28 @@ static int kv_line(struct parser *ps, struct cur *c, const char *const *names, u
 {
     for (unsigned i = 0; i < n; i++) {
         if (i && !cur_spaces(c))
-            return fail(ps, "expected a space before %s", names[i]);
+            return qr_fail(ps, "expected a space before %s", names[i]);
         if (!cur_lit(c, names[i]))
-            return fail(ps, "expected '%s'", names[i]);
+            return qr_fail(ps, "expected '%s'", names[i]);
         if (!cur_hex(c, &vals[i], ndig ? &ndig[i] : NULL) || !cur_at_sep(c))
-            return fail(ps, "bad hex value after '%s'", names[i]);
+            return qr_fail(ps, "bad hex value after '%s'", names[i]);
     }
     cur_spaces(c);
     return 0;
 }
 
-static int expect_end(struct parser *ps, struct cur *c, const char *what)
+int qr_expect_end(struct parser *ps, struct cur *c, const char *what)
 {
     cur_spaces(c);
     if (!cur_eof(c))
-        return fail(ps, "unexpected text after %s: '%.*s'", what,
-                    (int)(c->end - c->p < 20 ? c->end - c->p : 20), c->p);
+        return qr_fail(ps, "unexpected text after %s: '%.*s'", what,
+                       (int)(c->end - c->p < 20 ? c->end - c->p : 20), c->p);
     return 0;
 }
 
-static void dump_end(struct parser *ps);
-
 static void dump_begin(struct parser *ps, bool is64)
 {
-    dump_end(ps);
+    qr_dump_end(ps);
     memset(&ps->cur, 0, sizeof(ps->cur));
     ps->cur.line = ps->lineno;
     ps->cur.is64 = is64;
@@ -150,7 +98,7 @@ static bool dump_complete(const struct dump *d)
  * Close the current dump. The chosen one is the last complete dump that
  * follows a KVM error message, or else simply the last complete dump.
  */
-static void dump_end(struct parser *ps)
+void qr_dump_end(struct parser *ps)
 {
     if (!ps->in_dump)
         return;
@@ -192,12 +140,12 @@ static int gpr_line(struct parser *ps, struct cur *c, int which)
         dump_begin(ps, is64);
     else if (!ps->in_dump || ps->cur.is64 != is64 || (ps->cur.parts & (1u << row)) ||
              !(ps->cur.parts & (1u << (row - 1))))
-        return fail(ps, "register line out of order (no %s line before it)",
-                    is64 ? n64[row - 1][0] : n32[row - 1][0]);
+        return qr_fail(ps, "register line out of order (no %s line before it)",
+                       is64 ? n64[row - 1][0] : n32[row - 1][0]);
     rc = kv_line(ps, c, is64 ? n64[row] : n32[row], 4, v, NULL);
     if (rc)
         return rc;
-    rc = expect_end(ps, c, "the registers");
+    rc = qr_expect_end(ps, c, "the registers");
     if (rc)
         return rc;
     for (int i = 0; i < 4; i++)
@@ -216,7 +164,7 @@ static int need_dump(struct parser *ps, const char *what)
     if (!ps->started)
         return 1;
     if (!ps->in_dump || !(ps->cur.parts & P_GPR1))
-        return fail(ps, "%s line outside a register dump", what);
+        return qr_fail(ps, "%s line outside a register dump", what);
     return 0;
 }
 
@@ -233,33 +181,33 @@ static int rip_line(struct parser *ps, struct cur *c, bool is64)
     if (rc)
         return rc;
     if (ps->cur.is64 != is64)
-        return fail(ps, "%s in a dump whose registers have the other width",
-                    is64 ? "RIP=" : "EIP=");
+        return qr_fail(ps, "%s in a dump whose registers have the other width",
+                       is64 ? "RIP=" : "EIP=");
     rc = kv_line(ps, c, is64 ? n64 : n32, 2, v, NULL);
     if (rc)
         return rc;
     if (!cur_lit(c, "["))
-        return fail(ps, "expected the [DOSZAPC] flag letters");
+        return qr_fail(ps, "expected the [DOSZAPC] flag letters");
     for (int i = 0; i < 7; i++, c->p++) {
         bool set = (v[1] >> bits[i]) & 1;
         if (cur_eof(c) || (*c->p != letters[i] && *c->p != '-'))
-            return fail(ps, "bad flag letter in [DOSZAPC]");
+            return qr_fail(ps, "bad flag letter in [DOSZAPC]");
         if ((*c->p == letters[i]) != set)
-            return fail(ps, "flag %c in [DOSZAPC] disagrees with RFLAGS %#llx", letters[i],
-                        (unsigned long long)v[1]);
+            return qr_fail(ps, "flag %c in [DOSZAPC] disagrees with RFLAGS %#llx", letters[i],
+                           (unsigned long long)v[1]);
     }
     if (!cur_lit(c, "]"))
-        return fail(ps, "expected ']' after the flag letters");
+        return qr_fail(ps, "expected ']' after the flag letters");
     for (int i = 0; i < 5; i++) {
         if (!cur_spaces(c) || !cur_lit(c, tail[i]) || !cur_dec(c, &t))
-            return fail(ps, "expected '%s' and a number", tail[i]);
+            return qr_fail(ps, "expected '%s' and a number", tail[i]);
         if (i == 0) {
             if (t > 3)
-                return fail(ps, "CPL=%llu is not 0-3", (unsigned long long)t);
+                return qr_fail(ps, "CPL=%llu is not 0-3", (unsigned long long)t);
             ps->cur.cpl = (unsigned)t;
         }
     }
-    rc = expect_end(ps, c, "HLT=");
+    rc = qr_expect_end(ps, c, "HLT=");
     if (rc)
         return rc;
     ps->cur.s.rip = v[0];
@@ -290,7 +238,7 @@ static int seg_suffix(struct parser *ps, struct cur *c, const struct x86_seg *sg
     const char *start;
 
     if (!cur_lit(c, "DPL=") || !cur_dec(c, &dpl) || dpl != sg->dpl || !cur_spaces(c))
-        return fail(ps, "bad or inconsistent DPL= in a segment line");
+        return qr_fail(ps, "bad or inconsistent DPL= in a segment line");
     start = c->p;
     if (sg->s) {
         bool code = sg->type & 8;
@@ -298,25 +246,25 @@ static int seg_suffix(struct parser *ps, struct cur *c, const struct x86_seg *sg
 
         if (code) {
             if (!cur_lit(c, kind))
-                return fail(ps, "segment kind should be %s for these flags", kind);
+                return qr_fail(ps, "segment kind should be %s for these flags", kind);
         } else if (!cur_lit(c, "DS  ") && !cur_lit(c, "DS16")) {
-            return fail(ps, "expected DS or DS16 for a data segment");
+            return qr_fail(ps, "expected DS or DS16 for a data segment");
         }
         cur_spaces(c);
         if (!cur_lit(c, "[") || c->end - c->p < 4 || c->p[3] != ']')
-            return fail(ps, "expected a [...] attribute group");
+            return qr_fail(ps, "expected a [...] attribute group");
         c->p += 4;
-        return expect_end(ps, c, "the segment attributes");
+        return qr_expect_end(ps, c, "the segment attributes");
     }
     while (c->p < c->end && *c->p != ' ')
         c->p++;
     if (!valid_sys_name(start, (size_t)(c->p - start)))
-        return fail(ps, "unknown system segment type '%.*s'", (int)(c->p - start), start);
+        return qr_fail(ps, "unknown system segment type '%.*s'", (int)(c->p - start), start);
     if (c->p - start >= 5 && !memcmp(c->p - 2, "64", 2))
         *lma_hint = true;
     if (sg->type == 0 && !memcmp(start, "<hiword>", 8))
         *lma_hint = true;
-    return expect_end(ps, c, "the segment type");
+    return qr_expect_end(ps, c, "the segment type");
 }
 
 /* "%-3s=%04x <base> %08x %08x[ DPL=%d <type>]" (formats.md §1.4). */
@@ -334,7 +282,7 @@ static int seg_line(struct parser *ps, struct cur *c, int which, const char *nam
     if (!cur_hex(c, &sel, NULL) || sel > 0xffff || !cur_spaces(c) || !cur_hex(c, &base, &nd_base) ||
         !cur_spaces(c) || !cur_hex(c, &limit, NULL) || limit > 0xffffffffu || !cur_spaces(c) ||
         !cur_hex(c, &flags, NULL) || flags > 0xffffffffu || !cur_at_sep(c))
-        return fail(ps, "malformed %s line (want selector base limit flags)", name);
+        return qr_fail(ps, "malformed %s line (want selector base limit flags)", name);
     memset(&sg, 0, sizeof(sg));
     sg.selector = (uint16_t)sel;
     sg.base = base;
@@ -359,7 +307,7 @@ static int seg_line(struct parser *ps, struct cur *c, int which, const char *nam
             return rc;
     }
     if (nd_base > 8 && !ps->cur.is64)
-        return fail(ps, "16-digit segment base in a 32-bit dump");
+        return qr_fail(ps, "16-digit segment base in a 32-bit dump");
     if (lma_hint)
         ps->cur.lma_form = true;
     ps->cur.s.seg[which] = sg;
@@ -380,8 +328,8 @@ static int dtable_line(struct parser *ps, struct cur *c, bool gdt)
     c->p += 4;
     if (!cur_spaces(c) || !cur_hex(c, &base, &nd) || !cur_spaces(c) || !cur_hex(c, &limit, NULL) ||
         limit > 0xffffffffu)
-        return fail(ps, "malformed %s line (want base limit)", gdt ? "GDT=" : "IDT=");
-    rc = expect_end(ps, c, "the limit");
+        return qr_fail(ps, "malformed %s line (want base limit)", gdt ? "GDT=" : "IDT=");
+    rc = qr_expect_end(ps, c, "the limit");
     if (rc)
         return rc;
     if (nd > 8)
@@ -410,7 +358,7 @@ static int cr_line(struct parser *ps, struct cur *c)
     rc = kv_line(ps, c, names, 4, v, nd);
     if (rc)
         return rc;
-    rc = expect_end(ps, c, "CR4=");
+    rc = qr_expect_end(ps, c, "CR4=");
     if (rc)
         return rc;
     if (nd[1] > 8 || nd[2] > 8)
@@ -435,7 +383,7 @@ static int dr_line(struct parser *ps, struct cur *c, bool low)
     rc = kv_line(ps, c, low ? n03 : n67, low ? 4 : 2, v, NULL);
     if (rc)
         return rc;
-    rc = expect_end(ps, c, "the debug registers");
+    rc = qr_expect_end(ps, c, "the debug registers");
     if (rc)
         return rc;
     if (low) {
@@ -460,7 +408,7 @@ static int efer_line(struct parser *ps, struct cur *c)
     rc = kv_line(ps, c, names, 1, &v, NULL);
     if (rc)
         return rc;
-    rc = expect_end(ps, c, "EFER=");
+    rc = qr_expect_end(ps, c, "EFER=");
     if (rc)
         return rc;
     ps->cur.s.efer = v;
@@ -484,180 +432,30 @@ static int code_line(struct parser *ps, struct cur *c)
         uint64_t b;
 
         if (code.len == KS_ARRAY_SIZE(code.bytes))
-            return fail(ps, "more than %zu bytes in Code=", KS_ARRAY_SIZE(code.bytes));
+            return qr_fail(ps, "more than %zu bytes in Code=", KS_ARRAY_SIZE(code.bytes));
         if (cur_lit(c, "??")) {
             code.unreadable |= 1ULL << code.len;
         } else {
             const char *p = c->p;
             if (!cur_hex(c, &b, NULL) || c->p - p != 2)
-                return fail(ps, "bad byte %u in Code=", code.len);
+                return qr_fail(ps, "bad byte %u in Code=", code.len);
             code.bytes[code.len] = (uint8_t)b;
         }
         if (at_rip) {
             if (have_rip || !cur_lit(c, ">"))
-                return fail(ps, "bad <..> marker in Code=");
+                return qr_fail(ps, "bad <..> marker in Code=");
             have_rip = true;
             code.rip_off = code.len;
         }
         code.len++;
         if (!cur_spaces(c) && !cur_eof(c))
-            return fail(ps, "expected a space between Code= bytes");
+            return qr_fail(ps, "expected a space between Code= bytes");
     }
     if (!have_rip || !code.len)
-        return fail(ps, "Code= has no <..> byte at RIP");
+        return qr_fail(ps, "Code= has no <..> byte at RIP");
     ps->cur.has_code = true;
     ps->cur.code = code;
     return 0;
-}
-
-/*
- * "     0: v=0e e=0000 i=0 cpl=0 IP=0008:00000000001000ee pc=00000000001000ee
- *  SP=0010:0000000000107000 CR2=00000deadbf11220" (formats.md §1.8).
- */
-static int exception_header(struct parser *ps, struct cur *c)
-{
-    struct qemu_exception ex;
-    uint64_t v, cs, ss;
-
-    memset(&ex, 0, sizeof(ex));
-    ex.line = ps->lineno;
-    ex.check_old = ps->check_old;
-    ps->check_old = -1;
-    cur_spaces(c);
-    if (!cur_dec(c, &v) || v > 0xffffffffu || !cur_lit(c, ":"))
-        return fail(ps, "malformed exception header counter");
-    ex.counter = (unsigned)v;
-    if (!cur_spaces(c) || !cur_lit(c, "v=") || !cur_hex(c, &v, NULL) || v > 0xff)
-        return fail(ps, "malformed v= in exception header");
-    ex.vector = (unsigned)v;
-    if (!cur_spaces(c) || !cur_lit(c, "e=") || !cur_hex(c, &v, NULL) || v > 0xffffffffu)
-        return fail(ps, "malformed e= in exception header");
-    ex.error_code = (uint32_t)v;
-    if (!cur_spaces(c) || !cur_lit(c, "i=") || !cur_dec(c, &v) || v > 1)
-        return fail(ps, "malformed i= in exception header");
-    ex.software = v;
-    if (!cur_spaces(c) || !cur_lit(c, "cpl=") || !cur_dec(c, &v) || v > 3)
-        return fail(ps, "malformed cpl= in exception header");
-    ex.cpl = (unsigned)v;
-    if (!cur_spaces(c) || !cur_lit(c, "IP=") || !cur_hex(c, &cs, NULL) || cs > 0xffff ||
-        !cur_lit(c, ":") || !cur_hex(c, &ex.rip, NULL))
-        return fail(ps, "malformed IP=cs:rip in exception header");
-    if (!cur_spaces(c) || !cur_lit(c, "pc=") || !cur_hex(c, &ex.pc, NULL))
-        return fail(ps, "malformed pc= in exception header");
-    if (!cur_spaces(c) || !cur_lit(c, "SP=") || !cur_hex(c, &ss, NULL) || ss > 0xffff ||
-        !cur_lit(c, ":") || !cur_hex(c, &ex.rsp, NULL))
-        return fail(ps, "malformed SP=ss:rsp in exception header");
-    ex.cs = (uint16_t)cs;
-    ex.ss = (uint16_t)ss;
-    if (!cur_spaces(c))
-        return fail(ps, "exception header ends early (no CR2= or EAX= field)");
-    if (cur_lit(c, "CR2=")) {
-        if (!cur_hex(c, &ex.cr2, NULL))
-            return fail(ps, "malformed CR2= in exception header");
-        ex.has_cr2 = true;
-    } else if (cur_lit(c, "env->regs[R_EAX]=")) {
-        if (!cur_hex(c, &ex.rax, NULL))
-            return fail(ps, "malformed EAX= in exception header");
-        ex.has_rax = true;
-    } else {
-        return fail(ps, "expected CR2= or env->regs[R_EAX]= in exception header");
-    }
-    if (expect_end(ps, c, "the exception header"))
-        return -EINVAL;
-    if (ps->info->nexc < QEMU_MAX_EXCEPTIONS)
-        ps->info->exc[ps->info->nexc++] = ex;
-    else
-        ps->info->exc_dropped++;
-    return 0;
-}
-
-static void set_kvm_message(struct parser *ps, const char *line)
-{
-    if (!ps->info->kvm_message[0])
-        snprintf(ps->info->kvm_message, sizeof(ps->info->kvm_message), "%.150s", line);
-}
-
-static bool starts(const char *s, size_t n, const char *pfx)
-{
-    size_t k = strlen(pfx);
-    return n >= k && !memcmp(s, pfx, k);
-}
-
-/* The KVM error messages of accel/kvm/kvm-all.c (formats.md §1.7). */
-static int kvm_line(struct parser *ps, struct cur *c, const char *line, bool *handled)
-{
-    uint64_t v, idx;
-
-    *handled = true;
-    if (cur_lit(c, "KVM internal error. Suberror: ")) {
-        if (!cur_dec(c, &v) || v > 0xffffffffu || expect_end(ps, c, "the suberror"))
-            return fail(ps, "malformed suberror number");
-        dump_end(ps);
-        ps->pend_error = true;
-        ps->pend_event = SNAP_EV_INTERNAL_ERROR;
-        ps->pend_suberror = (uint32_t)v;
-        ps->pend_ndata = 0;
-        memset(ps->pend_data, 0, sizeof(ps->pend_data));
-        set_kvm_message(ps, line);
-        return 0;
-    }
-    if (cur_lit(c, "extra data[")) {
-        if (!ps->pend_error || ps->pend_event != SNAP_EV_INTERNAL_ERROR)
-            return fail(ps, "'extra data' without a preceding 'KVM internal error'");
-        if (!cur_dec(c, &idx) || !cur_lit(c, "]: ") || !cur_0xhex(c, &v) ||
-            expect_end(ps, c, "the extra data"))
-            return fail(ps, "malformed 'extra data[i]: 0x...' line");
-        /* run->internal.data has 16 slots (struct kvm_run, include/uapi/linux/kvm.h). */
-        if (idx >= KS_ARRAY_SIZE(ps->pend_data))
-            return fail(ps, "extra data index %llu is beyond KVM's 16", (unsigned long long)idx);
-        if (idx != ps->pend_ndata)
-            return fail(ps, "extra data[%llu] out of order (expected [%u])",
-                        (unsigned long long)idx, ps->pend_ndata);
-        ps->pend_data[ps->pend_ndata++] = v;
-        return 0;
-    }
-    if (cur_lit(c, "emulation failure")) {
-        ps->info->emulation_failure = true;
-        return 0;
-    }
-    if (cur_lit(c, "KVM: entry failed, hardware error ")) {
-        dump_end(ps);
-        ps->pend_error = true;
-        ps->pend_event = SNAP_EV_FAIL_ENTRY;
-        ps->pend_ndata = 0;
-        if (!cur_0xhex(c, &v))
-            return fail(ps, "malformed hardware error number");
-        ps->pend_ndata = 1;
-        ps->pend_data[0] = v;
-        set_kvm_message(ps, line);
-        return 0;
-    }
-    if (cur_lit(c, "error: kvm run failed") || cur_lit(c, "KVM: unknown exit") ||
-        cur_lit(c, "KVM: exception ")) {
-        dump_end(ps);
-        ps->pend_error = true;
-        ps->pend_event = starts(line, strlen(line), "KVM: exception ") ? SNAP_EV_EXCEPTION
-                                                                       : SNAP_EV_INTERNAL_ERROR;
-        ps->pend_suberror = 0;
-        ps->pend_ndata = 0;
-        set_kvm_message(ps, line);
-        return 0;
-    }
-    *handled = false;
-    return 0;
-}
-
-static bool is_exception_header(const char *s, size_t n)
-{
-    size_t i = 0;
-
-    while (i < n && s[i] == ' ')
-        i++;
-    if (i == n || s[i] < '0' || s[i] > '9')
-        return false;
-    while (i < n && s[i] >= '0' && s[i] <= '9')
-        i++;
-    return n - i >= 4 && !memcmp(s + i, ": v=", 4);
 }
 
 static int parse_line(struct parser *ps, const char *s, size_t n)
@@ -669,89 +467,89 @@ static int parse_line(struct parser *ps, const char *s, size_t n)
     bool handled;
     int rc;
 
-    if (starts(s, n, "RAX="))
+    if (qr_starts(s, n, "RAX="))
         return gpr_line(ps, &c, 0);
-    if (starts(s, n, "RSI="))
+    if (qr_starts(s, n, "RSI="))
         return gpr_line(ps, &c, 1);
-    if (starts(s, n, "R8 ="))
+    if (qr_starts(s, n, "R8 ="))
         return gpr_line(ps, &c, 2);
-    if (starts(s, n, "R12="))
+    if (qr_starts(s, n, "R12="))
         return gpr_line(ps, &c, 3);
-    if (starts(s, n, "EAX="))
+    if (qr_starts(s, n, "EAX="))
         return gpr_line(ps, &c, 4);
-    if (starts(s, n, "ESI="))
+    if (qr_starts(s, n, "ESI="))
         return gpr_line(ps, &c, 5);
-    if (starts(s, n, "R16=") || starts(s, n, "R20=") || starts(s, n, "R24=") ||
-        starts(s, n, "R28="))
+    if (qr_starts(s, n, "R16=") || qr_starts(s, n, "R20=") || qr_starts(s, n, "R24=") ||
+        qr_starts(s, n, "R28="))
         return need_dump(ps, "APX register"); /* APX R16-R31: not part of the snapshot */
-    if (starts(s, n, "RIP="))
+    if (qr_starts(s, n, "RIP="))
         return rip_line(ps, &c, true);
-    if (starts(s, n, "EIP="))
+    if (qr_starts(s, n, "EIP="))
         return rip_line(ps, &c, false);
     for (int i = 0; i < X86_NR_SREGS; i++)
-        if (starts(s, n, segnames[i]))
+        if (qr_starts(s, n, segnames[i]))
             return seg_line(ps, &c, i, segnames[i]);
-    if (starts(s, n, "GDT="))
+    if (qr_starts(s, n, "GDT="))
         return dtable_line(ps, &c, true);
-    if (starts(s, n, "IDT="))
+    if (qr_starts(s, n, "IDT="))
         return dtable_line(ps, &c, false);
-    if (starts(s, n, "CR0="))
+    if (qr_starts(s, n, "CR0="))
         return cr_line(ps, &c);
-    if (starts(s, n, "DR0="))
+    if (qr_starts(s, n, "DR0="))
         return dr_line(ps, &c, true);
-    if (starts(s, n, "DR6="))
+    if (qr_starts(s, n, "DR6="))
         return dr_line(ps, &c, false);
-    if (starts(s, n, "CCS=")) {
+    if (qr_starts(s, n, "CCS=")) {
         rc = need_dump(ps, "CCS=");
         if (!rc)
             ps->cur.has_ccop = true;
         return rc;
     }
-    if (starts(s, n, "EFER="))
+    if (qr_starts(s, n, "EFER="))
         return efer_line(ps, &c);
-    if (starts(s, n, "Code="))
+    if (qr_starts(s, n, "Code="))
         return code_line(ps, &c);
     for (size_t i = 0; i < KS_ARRAY_SIZE(fpu); i++)
-        if (starts(s, n, fpu[i])) {
+        if (qr_starts(s, n, fpu[i])) {
             ps->info->fpu_lines = true;
             return 0;
         }
-    if (starts(s, n, "CPU#")) {
+    if (qr_starts(s, n, "CPU#")) {
         uint64_t v;
         c.p += 4;
-        if (!cur_dec(&c, &v) || v > 4095 || expect_end(ps, &c, "CPU#n"))
-            return fail(ps, "malformed CPU#n header");
-        dump_end(ps);
+        if (!cur_dec(&c, &v) || v > 4095 || qr_expect_end(ps, &c, "CPU#n"))
+            return qr_fail(ps, "malformed CPU#n header");
+        qr_dump_end(ps);
         ps->pend_cpu = (int)v;
         return 0;
     }
-    if (starts(s, n, "check_exception old: ")) {
+    if (qr_starts(s, n, "check_exception old: ")) {
         uint64_t old, nw;
         c.p += 21;
         if (!cur_0xhex(&c, &old) || !cur_lit(&c, " new ") || !cur_0xhex(&c, &nw))
-            return fail(ps, "malformed check_exception line");
+            return qr_fail(ps, "malformed check_exception line");
         ps->check_old = old > 0xff ? -1 : (int)old;
-        dump_end(ps);
+        qr_dump_end(ps);
         return 0;
     }
-    if (is_exception_header(s, n)) {
-        dump_end(ps);
-        return exception_header(ps, &c);
+    if (qr_is_exception_header(s, n)) {
+        qr_dump_end(ps);
+        return qr_exception_header(ps, &c);
     }
-    if (starts(s, n, "Triple fault")) {
-        dump_end(ps);
+    if (qr_starts(s, n, "Triple fault")) {
+        qr_dump_end(ps);
         ps->info->triple_fault = true;
         return 0;
     }
-    if (starts(s, n, "CPU Reset")) {
-        dump_end(ps);
+    if (qr_starts(s, n, "CPU Reset")) {
+        qr_dump_end(ps);
         ps->info->cpu_reset = true;
         return 0;
     }
     {
         char line[200];
         snprintf(line, sizeof(line), "%.*s", (int)n, s);
-        rc = kvm_line(ps, &c, line, &handled);
+        rc = qr_kvm_line(ps, &c, line, &handled);
         if (rc || handled)
             return rc;
     }
@@ -857,18 +655,18 @@ int qemu_regs_parse(const char *text, size_t len, struct snapshot *snap,
         m = clean_line(s, n, line, sizeof(line), &too_long);
         if (too_long) {
             /* Only vector-register lines are long; anything else that long is not a dump. */
-            if (starts(line, m, "ZMM") || starts(line, m, "YMM") || starts(line, m, "XMM"))
+            if (qr_starts(line, m, "ZMM") || qr_starts(line, m, "YMM") || qr_starts(line, m, "XMM"))
                 continue;
-            if (starts(line, m, "RAX=") || starts(line, m, "EAX=") || starts(line, m, "RIP=") ||
-                starts(line, m, "Code="))
-                return fail(&ps, "line longer than %d characters", LINE_MAX_LEN);
+            if (qr_starts(line, m, "RAX=") || qr_starts(line, m, "EAX=") ||
+                qr_starts(line, m, "RIP=") || qr_starts(line, m, "Code="))
+                return qr_fail(&ps, "line longer than %d characters", LINE_MAX_LEN);
             continue;
         }
         rc = parse_line(&ps, line, m);
         if (rc < 0)
             return rc;
     }
-    dump_end(&ps);
+    qr_dump_end(&ps);
     if (!ps.have_best) {
         snprintf(err, KS_ERR_LEN, "no complete QEMU register dump (RAX=/EAX= ... CR0= lines)");
         return -ENOENT;

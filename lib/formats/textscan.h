@@ -6,6 +6,8 @@
 
 #include "ks/types.h"
 
+#include <string.h>
+
 struct cur {
     const char *p, *end;
 };
@@ -104,6 +106,20 @@ static inline bool cur_spaces(struct cur *c)
 static inline bool cur_at_sep(const struct cur *c)
 {
     return c->p >= c->end || *c->p == ' ' || *c->p == '\t';
+}
+
+/* Copy [s, e) into (dst) with trailing spaces dropped. */
+static inline void copy_trim(char *dst, size_t cap, const char *s, const char *e)
+{
+    size_t n;
+
+    while (e > s && e[-1] == ' ')
+        e--;
+    n = (size_t)(e - s);
+    if (n >= cap)
+        n = cap - 1;
+    memcpy(dst, s, n);
+    dst[n] = 0;
 }
 
 #endif

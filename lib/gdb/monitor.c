@@ -93,188 +93,70 @@ static int cmd_walk(const struct snapshot *snap, const char *arg, struct strbuf 
     return 0;
 }
 
-/* ---- monitor pt: the mappings of any paging mode, coalesced ---- */
+/* ---- monitor pt: the mappings, from lib/paging's scan ---- */
 
-struct run {
-    bool open;
-    uint64_t va_start, va_end, gpa_start;
-    bool w, u, x;
-    uint64_t rsvd_level; /* nonzero: a reserved-bit entry at this level */
+struct pt_print {
+    struct strbuf *out;
+    enum pt_mode mode;
     unsigned lines;
 };
 
-/* What one `monitor pt` walk over the tables needs. */
-struct scan {
-    const struct snapshot *snap;
-    struct pt_ctx c;
-    enum pt_mode mode;
-    struct run r;
-    struct strbuf *out;
-};
+#define PT_MAX_LINES 512
 
-/* Sign-extend a linear address the way 4- and 5-level paging require (SDM Vol. 3A §4.5). */
-static uint64_t canon(const struct scan *sc, uint64_t va)
+static int print_range(void *opaque, const struct pt_range *r)
 {
-    unsigned top = sc->mode == PT_MODE_5LEVEL ? 56 : 47;
+    struct pt_print *pp = opaque;
+    struct strbuf *out = pp->out;
 
-    if (sc->mode != PT_MODE_4LEVEL && sc->mode != PT_MODE_5LEVEL)
-        return va;
-    return (va & KS_BIT(top)) ? va | ~((2ULL << top) - 1) : va;
-}
-
-static void run_flush(struct run *r, struct strbuf *out)
-{
-    if (!r->open)
-        return;
-    if (r->lines < 512) {
-        sb_printf(out,
-                  "%016" PRIx64 "-%016" PRIx64 " %016" PRIx64 " -> gpa %#" PRIx64 " %c%c%c%s\n",
-                  r->va_start, r->va_end, r->va_end - r->va_start, r->gpa_start, r->u ? 'u' : '-',
-                  'r', r->w ? 'w' : '-', r->x ? "x" : "-");
-    } else if (r->lines == 512) {
+    if (pp->lines++ == PT_MAX_LINES) {
         sb_puts(out, "... (more mappings not shown)\n");
+        return 0;
     }
-    r->lines++;
-    r->open = false;
-}
-
-static void emit(struct run *r, struct strbuf *out, uint64_t va, uint64_t size, uint64_t gpa,
-                 bool w, bool u, bool x)
-{
-    if (r->open && r->va_end == va && r->gpa_start + (r->va_end - r->va_start) == gpa &&
-        r->w == w && r->u == u && r->x == x) {
-        r->va_end += size;
-        return;
+    if (pp->lines > PT_MAX_LINES)
+        return 0;
+    switch (r->verdict) {
+    case PT_OK:
+        sb_printf(
+            out, "%016" PRIx64 "-%016" PRIx64 " %016" PRIx64 " -> gpa %#" PRIx64 "%s %c%c%c%c\n",
+            r->va, r->va + r->size, r->size, r->gpa, r->phys_contig ? "" : " (not contiguous)",
+            r->user ? 'u' : '-', 'r', r->writable ? 'w' : '-', r->executable ? 'x' : '-');
+        break;
+    case PT_RESERVED:
+        sb_printf(out,
+                  "%016" PRIx64 "-%016" PRIx64 " RESERVED BITS %#" PRIx64 " in %s 0x%016" PRIx64
+                  " @%#" PRIx64 " (walks fault with P|RSVD; see monitor walk %#" PRIx64 ")\n",
+                  r->va, r->va + r->size, r->rsvd_bits, level_name(pp->mode, r->level), r->entry,
+                  r->entry_gpa, r->va);
+        break;
+    default:
+        sb_printf(out,
+                  "%016" PRIx64 "-%016" PRIx64 " UNBACKED: %s 0x%016" PRIx64
+                  " points at a table at GPA %#" PRIx64 " outside guest memory\n",
+                  r->va, r->va + r->size, level_name(pp->mode, r->level), r->entry, r->entry_gpa);
+        break;
     }
-    run_flush(r, out);
-    *r = (struct run){.open = true,
-                      .va_start = va,
-                      .va_end = va + size,
-                      .gpa_start = gpa,
-                      .w = w,
-                      .u = u,
-                      .x = x,
-                      .lines = r->lines};
-}
-
-static bool is_leaf(const struct scan *sc, int level, uint64_t e)
-{
-    if (level == 1)
-        return true;
-    if (!(e & PTE_PS))
-        return false;
-    /* 32-bit paging honours PS only with CR4.PSE (SDM Vol. 3A §4.3); PAE at level 2. */
-    if (sc->mode == PT_MODE_32)
-        return level == 2 && (sc->c.cr4 & X86_CR4_PSE);
-    if (sc->mode == PT_MODE_PAE)
-        return level == 2;
-    return level <= 3; /* PS in a PML4E/PML5E is a reserved bit, reported as such */
-}
-
-static uint64_t frame_of(const struct scan *sc, uint64_t e, uint64_t size)
-{
-    if (sc->mode == PT_MODE_32) {
-        /* A 4 MiB PDE keeps physical bits 39:32 in bits 20:13 (PSE-36, SDM Table 4-4). */
-        if (size > 4096)
-            return (e & 0xffc00000ULL) | (((e >> 13) & 0xff) << 32);
-        return e & 0xfffff000ULL;
-    }
-    return e & KS_BITS(12, sc->c.cpu.maxphyaddr - 1) & ~(size - 1);
-}
-
-static void scan_table(struct scan *sc, gpa_t table, int level, uint64_t va_base, bool w, bool u,
-                       bool x)
-{
-    unsigned esize = sc->mode == PT_MODE_32 ? 4 : 8;
-    unsigned n = sc->mode == PT_MODE_32 ? 1024 : 512;
-    unsigned shift = 12 + (sc->mode == PT_MODE_32 ? 10 : 9) * (unsigned)(level - 1);
-
-    for (unsigned i = 0; i < n; i++) {
-        uint64_t e = 0, va = canon(sc, va_base | ((uint64_t)i << shift)), rsvd;
-        bool ew, eu, ex;
-
-        if (gmem_read(sc->snap->mem, table + (uint64_t)esize * i, &e, esize) < 0) {
-            run_flush(&sc->r, sc->out);
-            sb_printf(sc->out, "  level %d table at %#" PRIx64 " is not backed by RAM\n", level,
-                      table);
-            return;
-        }
-        if (!(e & PTE_P)) {
-            run_flush(&sc->r, sc->out);
-            continue;
-        }
-        rsvd = e & pt_rsvd_mask(&sc->c, level, (e & PTE_PS) != 0);
-        if (rsvd) {
-            run_flush(&sc->r, sc->out);
-            sb_printf(sc->out,
-                      "%016" PRIx64 " RESERVED BITS %#" PRIx64 " in %s 0x%016" PRIx64
-                      " (walks fault with P|RSVD; see monitor walk %#" PRIx64 ")\n",
-                      va, rsvd, level_name(sc->mode, level), e, va);
-            continue;
-        }
-        ew = w && (e & PTE_W);
-        eu = u && (e & PTE_U);
-        ex = x && !(esize == 8 && (sc->c.efer & X86_EFER_NXE) && (e & PTE_NX));
-        if (is_leaf(sc, level, e))
-            emit(&sc->r, sc->out, va, 1ULL << shift, frame_of(sc, e, 1ULL << shift), ew, eu, ex);
-        else
-            scan_table(sc, frame_of(sc, e, 4096), level - 1, va, ew, eu, ex);
-    }
-}
-
-/* PAE: the four PDPTE registers come first, each covering 1 GiB (SDM Vol. 3A §4.4.1). */
-static void scan_pae(struct scan *sc)
-{
-    uint64_t pdpte[4];
-    int rc = pt_load_pdptrs(sc->snap->mem, &sc->c, pdpte);
-
-    if (sc->c.pdptr_valid)
-        memcpy(pdpte, sc->c.pdptr, sizeof(pdpte));
-    else if (rc == -EFAULT) {
-        sb_printf(sc->out, "the PDPTEs at CR3 %#" PRIx64 " are not backed by RAM\n", sc->c.cr3);
-        return;
-    }
-    for (unsigned i = 0; i < 4; i++) {
-        uint64_t rsvd;
-
-        if (!(pdpte[i] & PTE_P)) {
-            run_flush(&sc->r, sc->out);
-            continue;
-        }
-        rsvd = pdpte[i] & pt_rsvd_mask(&sc->c, 3, false);
-        if (rsvd) {
-            run_flush(&sc->r, sc->out);
-            sb_printf(sc->out,
-                      "%016" PRIx64 " RESERVED BITS %#" PRIx64 " in PDPTE%u 0x%016" PRIx64
-                      " (loading CR3 would #GP)\n",
-                      (uint64_t)i << 30, rsvd, i, pdpte[i]);
-            continue;
-        }
-        scan_table(sc, pdpte[i] & KS_BITS(12, sc->c.cpu.maxphyaddr - 1), 2, (uint64_t)i << 30, true,
-                   true, true);
-    }
+    return 0;
 }
 
 static int cmd_pt(const struct snapshot *snap, struct strbuf *out)
 {
-    struct scan sc = {.snap = snap, .out = out};
+    struct pt_print pp = {.out = out};
+    struct pt_ctx c;
 
-    snapshot_pt_ctx(snap, &sc.c);
-    sc.mode = pt_mode_of(&sc.c);
-    if (sc.mode == PT_MODE_NONE) {
+    snapshot_pt_ctx(snap, &c);
+    pp.mode = pt_mode_of(&c);
+    if (pp.mode == PT_MODE_NONE) {
         sb_puts(out, "paging is off (CR0.PG=0): virtual = physical\n");
         return 0;
     }
     sb_printf(out, "%s paging, CR3=%#" PRIx64 "  (columns: range size -> gpa u/r/w/x)\n",
-              pt_mode_name(sc.mode), sc.c.cr3);
-    if (sc.mode == PT_MODE_PAE)
-        scan_pae(&sc);
-    else if (sc.mode == PT_MODE_32)
-        scan_table(&sc, sc.c.cr3 & 0xfffff000ULL, 2, 0, true, true, true);
-    else
-        scan_table(&sc, sc.c.cr3 & KS_BITS(12, sc.c.cpu.maxphyaddr - 1),
-                   sc.mode == PT_MODE_5LEVEL ? 5 : 4, 0, true, true, true);
-    run_flush(&sc.r, out);
+              pt_mode_name(pp.mode), c.cr3);
+    if (pt_scan(snap->mem, &c, print_range, &pp, NULL) == -EINVAL)
+        sb_printf(out, "no scan: %s\n",
+                  pp.mode == PT_MODE_PAE
+                      ? "the PAE PDPTEs at CR3 are unbacked or have reserved bits (the CR3 "
+                        "load would #GP)"
+                      : "this CR0/CR4/EFER combination is one KVM refuses");
     return 0;
 }
 

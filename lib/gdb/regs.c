@@ -167,7 +167,7 @@ static unsigned classify(const uint8_t v[10])
     return (mant >> 63) ? 0 : 2; /* the explicit integer bit clear: unnormal */
 }
 
-uint16_t gdb_ftag_full(uint8_t abridged, uint16_t fsw, const uint8_t *st80)
+uint16_t gdb_ftag_full(uint8_t abridged, uint16_t fsw, const struct gdb_fpu *f)
 {
     unsigned top = (fsw >> 11) & 7;
     uint16_t full = 0;
@@ -176,7 +176,7 @@ uint16_t gdb_ftag_full(uint8_t abridged, uint16_t fsw, const uint8_t *st80)
         unsigned tag = 3;
 
         if (abridged & (1u << phys))
-            tag = classify(st80 + 10 * ((phys - top) & 7));
+            tag = classify(f->st[(phys - top) & 7]);
         full |= (uint16_t)(tag << (2 * phys));
     }
     return full;

@@ -5,6 +5,7 @@
  */
 #include "ks/gdb.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,7 +13,9 @@
 
 #define PAGE 4096ULL
 /* Largest m/M/X transfer: a hex reply of it must fit in PacketSize. */
-#define MAX_MEM     (RSP_MAX_PACKET / 2)
+#define MAX_MEM (RSP_MAX_PACKET / 2)
+/* Largest write: an X packet's binary data fills a whole packet (GDB sizes them so). */
+#define MAX_WRITE   RSP_MAX_PACKET
 #define MAX_RESENDS 16
 
 void gdb_server_init(struct gdb_server *s, const struct gdb_target_ops *ops, void *target)
@@ -413,26 +416,31 @@ static int handle_m(struct gdb_server *s, const char *p, const char *end)
 /* M addr,len:hex and X addr,len:binary (the decoder already removed the escapes). */
 static int handle_write(struct gdb_server *s, const char *p, const char *end, bool binary)
 {
-    uint8_t buf[MAX_MEM];
+    static_assert(MAX_WRITE <= RSP_MAX_PACKET, "the decoder bounds every payload");
+    uint8_t *buf;
     uint64_t addr, len;
     long n;
 
     if (parse_addr_len(&p, end, &addr, &len) < 0 || p >= end || *p != ':')
         return send_err(s, EINVAL);
     p++;
-    if (len > MAX_MEM)
+    if (len > MAX_WRITE)
         return send_err(s, EINVAL);
-    if (binary) {
-        if ((uint64_t)(end - p) != len)
-            return send_err(s, EINVAL);
-        memcpy(buf, p, len);
-    } else if ((uint64_t)(end - p) != 2 * len ||
-               rsp_hex_decode(p, (size_t)(end - p), buf, sizeof(buf)) != (long)len) {
+    if (len == 0)
+        return send_str(s, (end - p) == 0 ? "OK" : "E16"); /* "X addr,0:" probes for X */
+    buf = malloc(len);
+    if (!buf)
+        return -ENOMEM;
+    if (binary ? (uint64_t)(end - p) != len
+               : ((uint64_t)(end - p) != 2 * len ||
+                  rsp_hex_decode(p, (size_t)(end - p), buf, len) != (long)len)) {
+        free(buf);
         return send_err(s, EINVAL);
     }
-    if (len == 0)
-        return send_str(s, "OK"); /* "X addr,0:" probes for X support */
+    if (binary)
+        memcpy(buf, p, len);
     n = mem_rw(s, addr, buf, len, true);
+    free(buf);
     if (n < 0 || (uint64_t)n != len)
         return send_err(s, n < 0 ? (int)n : EFAULT);
     return send_str(s, "OK");

@@ -23,8 +23,8 @@ struct scan {
     uint64_t rsvd[2][6];
     pt_range_fn fn;
     void *opaque;
-    uint64_t max_tables; /* 0: no bound */
     struct pt_scan_stats st;
+    uint64_t max_tables; /* visits allowed before the table graph counts as a loop */
     int stop;
     bool have;
     uint64_t key;     /* packed attributes of (cur) */
@@ -182,12 +182,10 @@ static void scan_table(struct scan *s, int level, gpa_t table, gva_t base, bool 
     const uint8_t *t = gmem_ptr(s->m, table, (uint64_t)n * s->esize);
     const uint64_t *rsvd0 = &s->rsvd[0][level], *rsvd1 = &s->rsvd[1][level];
 
-    /* Tables may point back at themselves: depth is bounded by the levels, total work is not. */
-    if (ks_unlikely(s->max_tables && s->st.tables >= s->max_tables)) {
-        s->stop = -E2BIG;
+    if (++s->st.tables > s->max_tables) {
+        s->stop = -ELOOP;
         return;
     }
-    s->st.tables++;
     s->st.entries += n;
     if (level == 1 && s->wide && t) {
         scan_ptes(s, t, base, u, w, x, table);
@@ -291,16 +289,12 @@ static void scan_identity(struct scan *s)
 int pt_scan(const struct gmem *m, const struct pt_ctx *c, pt_range_fn fn, void *opaque,
             struct pt_scan_stats *stats)
 {
-    return pt_scan_bounded(m, c, 0, fn, opaque, stats);
-}
-
-int pt_scan_bounded(const struct gmem *m, const struct pt_ctx *c, uint64_t max_tables,
-                    pt_range_fn fn, void *opaque, struct pt_scan_stats *stats)
-{
     struct scan s;
     const enum pt_mode mode = pt_mode_of(c);
     int ret = 0;
 
+    if (stats)
+        memset(stats, 0, sizeof(*stats));
     if (pt_ctx_check(c))
         return -EINVAL;
     memset(&s, 0, sizeof(s));
@@ -308,12 +302,20 @@ int pt_scan_bounded(const struct gmem *m, const struct pt_ctx *c, uint64_t max_t
     s.c = c;
     s.fn = fn;
     s.opaque = opaque;
-    s.max_tables = max_tables;
     s.wide = mode != PT_MODE_32;
     s.pse = c->cr4 & X86_CR4_PSE;
     s.esize = s.wide ? 8 : 4;
     s.bits = s.wide ? 9 : 10;
     pt_rsvd_table(c, mode, s.rsvd);
+    /*
+     * Distinct tables are distinct pages of memory, and even a recursive
+     * self-map only revisits each table about once more; far more visits
+     * than pages means tables that point back at themselves, which a hostile
+     * guest can use to make the scan run for days.
+     */
+    for (unsigned i = 0; i < m->nregions; i++)
+        s.max_tables += m->region[i].size / 4096;
+    s.max_tables = 4 * s.max_tables + 64;
 
     switch (mode) {
     case PT_MODE_NONE:
@@ -348,8 +350,14 @@ int pt_scan_bounded(const struct gmem *m, const struct pt_ctx *c, uint64_t max_t
         scan_table(&s, (int)s.root, c->cr3 & PT64_ADDR_MASK, 0, true, true, true);
         break;
     }
-    flush(&s);
-    ret = s.stop;
+    if (s.stop == -ELOOP) {
+        s.stop = 0; /* report the run in progress, then the loop */
+        flush(&s);
+        ret = s.stop ? s.stop : -ELOOP;
+    } else {
+        flush(&s);
+        ret = s.stop;
+    }
     if (stats)
         *stats = s.st;
     return ret;

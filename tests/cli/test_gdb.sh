@@ -161,13 +161,26 @@ expect gdb_attach_running 'rip +0x[0-9a-f]+ +0x[0-9a-f]+ <spin_loop(\+[0-9]+)?>'
 check gdb_attach_running_status "rc $VM_RC, a plain run gives $PLAIN_RC" test "$VM_RC" = "$PLAIN_RC"
 # Ctrl-C from real GDB (SIGINT to it) while the guest spins: GDB sends 0x03, the stub stops.
 start_vm -S --append spin || exit 1
-timeout --kill-after=5 60 gdb -batch -nx -ex 'set architecture i386:x86-64' -ex "file $ELF" \
+# No timeout(1) around this gdb: it would deliver SIGINT twice (to gdb and to its group),
+# and a second Ctrl-C makes GDB give up on the target. A watchdog bounds it instead.
+gdb -batch -nx -ex 'set architecture i386:x86-64' -ex "file $ELF" \
     -ex "target remote 127.0.0.1:$PORT" -ex 'continue' -ex 'info registers rip' \
-    -ex 'set var *(char *)&spin_mode = 0' -ex 'continue' >"$TMP/gdb.out" 2>&1 &
+    -ex 'set var *(char *)&spin_mode = 0' -ex 'continue' >"$TMP/gdb.out" 2>&1 </dev/null &
 GDB_PID=$!
-sleep 1.5
-kill -INT "$GDB_PID" # timeout(1) passes SIGINT on to gdb
+# The watchdog ends by itself once gdb is gone.
+{ timeout 60 bash -c "while kill -0 $GDB_PID 2>/dev/null; do sleep 0.2; done" ||
+    kill -KILL "$GDB_PID"; } 2>/dev/null &
+WATCHDOG=$!
+# Interrupt only once GDB has resumed the guest: a SIGINT that arrives while GDB is
+# still connecting (a loaded machine) is not a Ctrl-C of a running target.
+for _ in $(seq 150); do
+    grep -q '^Continuing' "$TMP/gdb.out" 2>/dev/null && break
+    sleep 0.2
+done
+sleep 0.5
+kill -INT "$GDB_PID"
 wait "$GDB_PID"
+wait "$WATCHDOG"
 wait_vm
 expect gdb_ctrl_c 'SIGINT, Interrupt' 'rip +0x[0-9a-f]+ +0x[0-9a-f]+ <spin_loop(\+[0-9]+)?>' \
     'exited with code 020'

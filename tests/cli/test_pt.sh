@@ -158,6 +158,8 @@ if run unbacked 1 pt --image "$T/hole.img" --cr3 0x1000 --lint &&
 fi
 
 mkimg "$T/trunc.img" 0x2800 0x1000=0x2027
+mkimg "$T/loop.img" 0x2000 "0x1000=0x1027*512@0"
+bad self_loop 4 "page tables refer back to themselves" pt --image "$T/loop.img" --cr3 0x1000
 bad truncated 4 "image is truncated: a page table at 0x2000" pt --image "$T/trunc.img" --cr3 0x1000
 bad missing_image 4 "cannot open image" pt --image "$T/nope.img" --cr3 0x1000
 bad cr3_beyond 2 "points beyond the image" pt --image "$T/hole.img" --cr3 0x100000

@@ -64,6 +64,24 @@ if [ ! -r /dev/kvm ] || [ ! -w /dev/kvm ]; then
 fi
 [ -f "$G/halt.bin" ] || { fail run_guests "guests not built ($G)"; exit 1; }
 
+# Host errors say what to do (status 3). As root, hide /dev/kvm in a private mount
+# namespace, and drop to nobody for the permission error.
+if [ "$(id -u)" = 0 ] && command -v unshare >/dev/null && command -v setpriv >/dev/null; then
+    KA=$(realpath "$K")
+    cp "$G/halt.bin" "$T/halt.bin" && chmod 755 "$T" && chmod 644 "$T/halt.bin"
+    unshare -m sh -c "mount -t tmpfs none /dev && '$KA' run --entry 0x100000 '$T/halt.bin'" \
+        >/dev/null 2>"$T/nokvm.err"; st=$?
+    [ $st -eq 3 ] && grep -q "no /dev/kvm: is the kvm module loaded? (modprobe kvm_pvm" "$T/nokvm.err" &&
+        pass run_host_no_kvm || fail run_host_no_kvm "status $st: $(cat "$T/nokvm.err")"
+    setpriv --reuid=65534 --regid=65534 --clear-groups "$KA" run --entry 0x100000 "$T/halt.bin" \
+        >/dev/null 2>"$T/perm.err"; st=$?
+    [ $st -eq 3 ] && grep -q "permission denied on /dev/kvm: add yourself to the kvm group" "$T/perm.err" &&
+        pass run_host_permission || fail run_host_permission "status $st: $(cat "$T/perm.err")"
+else
+    skip run_host_no_kvm "needs root, unshare and setpriv"
+    skip run_host_permission "needs root, unshare and setpriv"
+fi
+
 # --cpu errors need the host's CPUID, so they come after the KVM check.
 "$K" run --cpu nosuchcpu --entry 0x100000 "$G/halt.bin" >/dev/null 2>"$T/e9"; st=$?
 [ $st -eq 2 ] && grep -q "unknown CPU model" "$T/e9" && pass run_bad_cpu || fail run_bad_cpu "status $st"
@@ -78,6 +96,15 @@ run strpio 7 --entry 0x100000 "$G/strpio.bin" && has strpio.out "rep outsb to CO
 run triple 6 --entry 0x100000 "$G/triple.bin" && has triple.err "triple fault" &&
     has triple.err "EIP=00100" && has triple.err "CS =0008 00000000 ffffffff 00c09b00 DPL=0 CS32 [-RA]" &&
     has triple.err "IDT=     00000000 00000000" && has triple.err "SHUTDOWN" && pass run_triple_fault
+
+# Long mode: the 64-bit dump form, and instruction bytes read through the page tables.
+run triple64 6 --entry 0x100000 "$G/triple64.bin" && has triple64.err "RAX=1122334455667788 RBX=" &&
+    has triple64.err "R15=00000000f00dfeed" && has triple64.err "CS =0008 0000000000000000 ffffffff 00a09b00 DPL=0 CS64 [-RA]" &&
+    has triple64.err "CR3=0000000000200000" && has triple64.err "SHUTDOWN        rip=0x1000bd insn=0f 0b" &&
+    pass run_triple_fault_64
+run pio64 1 --trace "$T/p64.txt" --entry 0x100000 "$G/pio64.bin" &&
+    n=$(grep -c 'port=0x500 out size=1 .*UNHANDLED insn=e2 fd' "$T/p64.txt") &&
+    { [ "$n" -eq 60000 ] && pass run_trace_paged_insn || fail run_trace_paged_insn "$n of 60000 exits with bytes"; }
 
 run internal 8 --entry 0x100000 "$G/unbacked.bin" && has internal.err "KVM internal error. Suberror: 1" &&
     has internal.err "emulation failure" && has internal.err "EIP=000d0000" && pass run_internal_error
@@ -131,7 +158,11 @@ run trace 7 --trace "$T/t.txt" --trace-json "$T/t2.json" --entry 0x100000 "$G/st
     jqt run_trace "$T/t2.json" '.traceEvents | map(select(.ph == "X" and .cat == "exit")) | length > 0' &&
     jqt run_trace "$T/t2.json" '[.traceEvents[] | select(.cat == "exit")] | all(.ts >= 0 and .dur >= 0 and .pid == 1 and .tid == 1)' &&
     jqt run_trace "$T/t2.json" '.traceEvents | map(select(.ph == "M" and .name == "thread_name")) | length == 1' &&
-    jqt run_trace "$T/t2.json" '.traceEvents[-1].name == "debug_exit"' && pass run_trace
+    jqt run_trace "$T/t2.json" '.traceEvents[-1].name == "debug_exit"' &&
+    jqt run_trace "$T/t2.json" '.traceEvents[-1].ts >= ([.traceEvents[] | select(.ph == "X") | .ts] | max)' &&
+    jqt run_trace "$T/t2.json" '[.traceEvents[] | select(.ph == "X")] | sort_by(.ts) | . as $e |
+        [range(1; length) | select($e[. - 1].ts + $e[. - 1].dur > $e[.].ts + 0.0005)] | length == 0' &&
+    pass run_trace
 run trace_ext 7 --trace "$T/t3.json" --entry 0x100000 "$G/strpio.bin" &&
     jqt run_trace_json_ext "$T/t3.json" '.displayTimeUnit == "ns" and (.traceEvents | length) > 3' &&
     pass run_trace_json_ext
@@ -157,6 +188,15 @@ ms=$(( ($(date +%s%N) - start) / 1000000 ))
 [ $ok -eq 0 ] && { [ $ms -lt 3000 ] && pass run_irqchip_halt || fail run_irqchip_halt "took $ms ms"; }
 # Without the irqchip nothing ever interrupts the guest: the HLT ends the run.
 run pit_noirq 0 --entry 0x100000 "$G/pit.bin" && has pit_noirq.err "interrupts enabled" && pass run_no_irqchip
+
+# Devices as a driver sees them: 16550 registers, fw_cfg items (RAM size follows -m,
+# high RAM relocated above 4 GiB shows in the RAM end).
+run uart 171 --entry 0x100000 "$G/uart.bin" && has uart.out "uart: registers ok" && pass run_uart_registers
+run fwcfg 1 -m 64M --entry 0x100000 "$G/fwcfg.bin" &&
+    has fwcfg.out "sig=QEMU id=00000001 ram=0000000004000000 cpus=00000001 max=00000001 ramend=0000000004000000 files=00000000 unknown=00000000" &&
+    pass run_fwcfg
+run fwcfg4g 1 -m 4G --entry 0x100000 "$G/fwcfg.bin" &&
+    has fwcfg4g.out "ram=0000000100000000" && has fwcfg4g.out "ramend=0000000120000000" && pass run_fwcfg_4g
 
 # A hostile guest hammering ports and MMIO cannot crash the VMM.
 run hostile 133 --serial "$T/hostile.serial" --entry 0x100000 "$G/hostile.bin" && pass run_hostile

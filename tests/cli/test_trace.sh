@@ -69,6 +69,9 @@ if run pvm-json 1 trace explain --json "$D/kvm_pvm_1g_pages_triple_fault.trace.t
     fi
 fi
 
+run perf-script 1 trace explain "$D/kvm_pvm_1g_pages_perf_script.txt" &&
+    has perf-script "#PF(0x9 P|RSVD) -> #DF -> shutdown" "level 3 entry 0x83"
+
 run unbacked-explain 1 trace explain "$D/kvm_pvm_unbacked_fetch.trace.txt" &&
     has unbacked-explain "the instruction is at GPA 0x6000000, which is not RAM"
 

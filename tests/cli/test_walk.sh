@@ -159,6 +159,22 @@ else
     fail pkey "$(cat "$T/out")"
 fi
 
+# A non-canonical address is walked by its index bits (PML4 index 256 here), with a note.
+mkimg "$T/noncanon.img" 0x6000 0x1800=0x2027 0x2000=0x3027 0x3000=0x4027 0x4998=0x5027
+if run noncanonical 0 walk --image "$T/noncanon.img" --cr3 0x1000 0x800000133025 &&
+    has noncanonical "note: 0x800000133025 is not canonical" &&
+    has noncanonical "index 0x100" && has noncanonical "gpa 0x5025"; then
+    pass noncanonical
+fi
+
+# Register bits the CPU model does not offer get a note (KVM would refuse them).
+if run model_note 0 walk --image "$T/user.img" --cr3 0x1000 --cr4 0x300020 --cpu Haswell \
+    --rflags 0x40000 0x133025 &&
+    has model_note "note: CR4.SMAP is set but cpu Haswell lacks smap (CPUID.7H:EBX[20])" &&
+    ! grep -q "CR4.SMEP" "$T/out"; then
+    pass model_note
+fi
+
 # PAE: PDPTE register 0 -> PD 0x3000 -> 2 MiB page.
 mkimg "$T/pae.img" 0x4000 0x1000=0x3001 0x3000=0x2000e7
 if run pae 0 walk --image "$T/pae.img" --cr3 0x1000 --efer 0 --json 0x133025 &&

@@ -16,8 +16,15 @@
 static struct x86_seg seg(uint16_t sel, uint64_t base, uint32_t limit, uint8_t type, uint8_t s,
                           uint8_t l, uint8_t db, uint8_t g)
 {
-    return (struct x86_seg){.selector = sel, .base = base, .limit = limit, .type = type, .s = s,
-                            .present = 1, .l = l, .db = db, .g = g};
+    return (struct x86_seg){.selector = sel,
+                            .base = base,
+                            .limit = limit,
+                            .type = type,
+                            .s = s,
+                            .present = 1,
+                            .l = l,
+                            .db = db,
+                            .g = g};
 }
 
 static void t_64bit(void)
@@ -78,25 +85,24 @@ static void t_64bit(void)
 
 static void t_32bit(void)
 {
-    static const char want[] =
-        "EAX=2badb002 EBX=00009500 ECX=0010000c EDX=32323232\n"
-        "ESI=00000000 EDI=00001000 EBP=00000000 ESP=00107000\n"
-        "EIP=00100023 EFL=00000006 [-----P-] CPL=0 II=0 A20=1 SMM=0 HLT=1\n"
-        "ES =0010 00000000 ffffffff 00c09300 DPL=0 DS   [-WA]\n"
-        "CS =0008 00000000 ffffffff 00c09a00 DPL=0 CS32 [-R-]\n"
-        "SS =0010 00000000 ffffffff 00c09300 DPL=0 DS   [-WA]\n"
-        "DS =0010 00000000 ffffffff 00c09300 DPL=0 DS   [-WA]\n"
-        "FS =0010 00000000 ffffffff 00c09300 DPL=0 DS   [-WA]\n"
-        "GS =0010 00000000 ffffffff 00c09300 DPL=0 DS   [-WA]\n"
-        "LDT=0000 00000000 0000ffff 00008200 DPL=0 LDT\n"
-        "TR =0000 00000000 0000ffff 00008b00 DPL=0 TSS32-busy\n"
-        "GDT=     000cb2b8 00000027\n"
-        "IDT=     00000000 000003ff\n"
-        "CR0=00000011 CR2=00000000 CR3=00000000 CR4=00000000\n"
-        "DR0=0000000000000000 DR1=0000000000000000 DR2=0000000000000000 "
-        "DR3=0000000000000000 \n"
-        "DR6=00000000ffff0ff0 DR7=0000000000000400\n"
-        "EFER=0000000000000000\n";
+    static const char want[] = "EAX=2badb002 EBX=00009500 ECX=0010000c EDX=32323232\n"
+                               "ESI=00000000 EDI=00001000 EBP=00000000 ESP=00107000\n"
+                               "EIP=00100023 EFL=00000006 [-----P-] CPL=0 II=0 A20=1 SMM=0 HLT=1\n"
+                               "ES =0010 00000000 ffffffff 00c09300 DPL=0 DS   [-WA]\n"
+                               "CS =0008 00000000 ffffffff 00c09a00 DPL=0 CS32 [-R-]\n"
+                               "SS =0010 00000000 ffffffff 00c09300 DPL=0 DS   [-WA]\n"
+                               "DS =0010 00000000 ffffffff 00c09300 DPL=0 DS   [-WA]\n"
+                               "FS =0010 00000000 ffffffff 00c09300 DPL=0 DS   [-WA]\n"
+                               "GS =0010 00000000 ffffffff 00c09300 DPL=0 DS   [-WA]\n"
+                               "LDT=0000 00000000 0000ffff 00008200 DPL=0 LDT\n"
+                               "TR =0000 00000000 0000ffff 00008b00 DPL=0 TSS32-busy\n"
+                               "GDT=     000cb2b8 00000027\n"
+                               "IDT=     00000000 000003ff\n"
+                               "CR0=00000011 CR2=00000000 CR3=00000000 CR4=00000000\n"
+                               "DR0=0000000000000000 DR1=0000000000000000 DR2=0000000000000000 "
+                               "DR3=0000000000000000 \n"
+                               "DR6=00000000ffff0ff0 DR7=0000000000000400\n"
+                               "EFER=0000000000000000\n";
     struct snapshot snap;
     struct x86_state *s = &snap.s;
     struct strbuf sb;

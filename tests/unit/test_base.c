@@ -3,6 +3,7 @@
 
 #include "ks/gmem.h"
 #include "ks/parse.h"
+#include "ks/strbuf.h"
 
 #include <errno.h>
 
@@ -78,8 +79,19 @@ static void numbers(void)
     EXPECT_EQ(parse_size("99999999999T", &v), -ERANGE);
 }
 
+static void json_strings(void)
+{
+    struct strbuf sb;
+
+    sb_init(&sb);
+    sb_json_str(&sb, "a\"b\\c\n\x01 \xc2\xa7 2.6");
+    EXPECT_STR(sb_str(&sb), "\"a\\\"b\\\\c\\n\\u0001 \xc2\xa7 2.6\"");
+    sb_free(&sb);
+}
+
 int main(void)
 {
+    RUN(json_strings);
     RUN(gmem_bounds);
     RUN(gmem_cmpxchg_rules);
     RUN(numbers);

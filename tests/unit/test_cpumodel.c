@@ -224,6 +224,8 @@ static void spec_parsing(void)
     EXPECT_EQ(cpu_spec_parse("Haswell,phys-bits=99", &s, err), -EINVAL);
     EXPECT_CONTAINS(err, "phys-bits");
     EXPECT_EQ(cpu_spec_parse("Haswell,phys-bits=4x", &s, err), -EINVAL);
+    EXPECT_EQ(cpu_spec_parse("Haswell,vendor=Intel", &s, err), -EINVAL);
+    EXPECT_CONTAINS(err, "vendor needs exactly 12 characters");
     EXPECT_EQ(cpu_spec_parse("qemu32,phys-bits=40", &s, err), -EINVAL);
     EXPECT_CONTAINS(err, "0x80000008");
 }
@@ -266,6 +268,16 @@ static void walk_features(void)
     cpuid_pt_cpu(&s.cpuid, true, &c);
     EXPECT(c.amd && c.gbpages);
     EXPECT_EQ(c.maxphyaddr, 48);
+    /* QEMU+KVM on an AMD host gives every model the host's vendor: vendor= models it. */
+    parse_ok("Haswell,vendor=AuthenticAMD", &s);
+    cpuid_pt_cpu(&s.cpuid, true, &c);
+    EXPECT(c.amd);
+    EXPECT_EQ(leaf(&s, 0x80000000)->reg[CPUID_EBX], 0x68747541); /* "Auth" */
+    EXPECT_EQ(leaf(&s, 0x80000001)->reg[CPUID_EDX] & 0x1, 0x1);  /* AMD mirrors fpu */
+    parse_ok("EPYC,vendor=GenuineIntel", &s);
+    cpuid_pt_cpu(&s.cpuid, true, &c);
+    EXPECT(!c.amd);
+    EXPECT_EQ(leaf(&s, 0x80000001)->reg[CPUID_EDX] & 0x1, 0); /* no mirroring for Intel */
     parse_ok("qemu32", &s); /* no leaf 0x80000008: KVM's default */
     cpuid_pt_cpu(&s.cpuid, true, &c);
     EXPECT_EQ(c.maxphyaddr, 36);

@@ -156,6 +156,12 @@ static void test_stack(void)
     EXPECT_EQ(DECODE(&s, &in, 0x48, 0xcf), 0);
     EXPECT_EQ(in.acc[0].size, 40);
     EXPECT(in.far_transfer);
+    /* retfq (REX.W CB) is a far transfer; a near ret is not. */
+    EXPECT_EQ(DECODE(&s, &in, 0x48, 0xcb), 0);
+    EXPECT(in.far_transfer);
+    EXPECT_EQ(in.operand_width, 64);
+    EXPECT_EQ(DECODE(&s, &in, 0xc3), 0);
+    EXPECT(!in.far_transfer);
     /* push [rax]: a read of the operand and a write of the stack. */
     EXPECT_EQ(DECODE(&s, &in, 0xff, 0x30), 0);
     EXPECT_EQ(in.n_acc, 2);

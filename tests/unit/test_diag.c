@@ -97,6 +97,8 @@ static void test_seed(void)
     EXPECT_CONTAINS(sb_str(&text), "-cpu qemu64,pdpe1gb");
     EXPECT_CONTAINS(sb_str(&text), "Skylake-Server");
     EXPECT_CONTAINS(sb_str(&text), "PDPTE @ GPA 0xbf9000: 0xa3");
+    /* What the hardware would have run: the VGA store of the seed's objdump, absolute here. */
+    EXPECT_CONTAINS(sb_str(&text), "RIP maps to GPA 0x133025: `mov word ptr [0x000b8000], 0x248`");
 }
 
 /* The vCPU asked for pdpe1gb, but this host's KVM dropped it (PVM: no 1 GiB pages). */
@@ -481,6 +483,37 @@ static void test_privileged_insn(void)
     EXPECT_EQ(diag_exception_count(rep), 1); /* delivered on the RSP0 stack */
 }
 
+/* iretq with a corrupt frame: the CS it would load is checked. */
+static void test_iret_frame(void)
+{
+    fixture();
+    CODE(0x48, 0xcf);        /* iretq */
+    put64(0x1ffd8, 0x10000); /* RIP */
+    put64(0x1ffe0, 0x30);    /* CS: beyond the GDT limit 0x27 */
+    put64(0x1ffe8, 0x2);
+    put64(0x1fff0, 0x20000);
+    put64(0x1fff8, 0x10);
+    snap.s.gpr[X86_RSP] = 0x1ffd8;
+    explain();
+    EXPECT_CAUSE("bad-selector");
+    EXPECT(exc_is(0, X86_GP, 0x30));
+    EXPECT_CONTAINS(sb_str(&text), "CS=0x30, RIP=0x10000");
+
+    put64(0x1ffe0, 0x10); /* the data segment */
+    explain();
+    EXPECT_CAUSE("gdt-descriptor");
+    EXPECT(exc_is(0, X86_GP, 0x10));
+
+    put64(0x1ffe0, 0x08);
+    put64(0x1ffd8, 0x0000800000000000ull);
+    explain();
+    EXPECT_CAUSE("non-canonical");
+
+    put64(0x1ffd8, 0x10000); /* a good frame: nothing to report */
+    explain();
+    EXPECT(!diag_has_cause(rep));
+}
+
 /* Guests that stopped normally, or handled their own fault, get no cause. */
 static void test_no_false_alarm(void)
 {
@@ -570,6 +603,7 @@ int main(void)
     RUN(test_rsvd_pse36);
     RUN(test_invalid_opcode);
     RUN(test_privileged_insn);
+    RUN(test_iret_frame);
     RUN(test_no_false_alarm);
     RUN(test_known_exception);
     RUN(test_registers_only);

@@ -206,6 +206,24 @@ static void legacy_modes(void)
     EXPECT_EQ(pt_lint(&ctx, &got[0], NULL, 0), PT_LINT_NONE);
 }
 
+/* Every entry of every level points back at the same table: 512^4 leaves unless bounded. */
+static void self_referential(void)
+{
+    struct pt_scan_stats st;
+
+    for (int i = 0; i < 512; i++)
+        put64(0x1000 + 8 * i, 0x1027);
+    EXPECT_EQ(scan(&st), -ELOOP);
+    EXPECT_EQ(st.tables, 4 * (RAM_SIZE / 4096) + 64 + 1);
+    EXPECT(ngot >= 1); /* what was found so far was reported */
+    /* One self-map entry (as Windows uses) next to ordinary tables is fine. */
+    reset();
+    chain4k(0x27, 0x5027);
+    put64(0x1000 + 8 * 0x1ed, 0x1027);
+    EXPECT_EQ(scan(&st), 0);
+    EXPECT(ngot > 1);
+}
+
 static int stop_at_second(void *opaque, const struct pt_range *r)
 {
     (void)r;
@@ -293,17 +311,22 @@ static void agrees_with_walk(void)
 {
     uint64_t x = 0x9e3779b97f4a7c15ULL;
 
-    /* A pseudo-random forest of tables over GPA 0x10000..0x80000. */
+    /* A pseudo-random forest of tables over GPA 0x10000..0x50000. */
     ctx.efer |= X86_EFER_NXE;
     ctx.cpu.maxphyaddr = 40;
     for (int i = 0; i < 64 * 512; i++) {
         uint64_t e;
 
         x ^= x << 13, x ^= x >> 7, x ^= x << 17;
-        e = x & (0x8000000000000067ULL | 0x80 | (0xffULL << 12));
+        e = x & (0x8000000000000066ULL | 0x80 | (0xffULL << 12));
+        if ((x >> 40) % 8 == 0) /* sparse enough that the tree stays small */
+            e |= PTE_P;
         if ((x >> 20) % 4 == 0)
             e |= 0x10000000000ULL; /* bit 40: reserved with M=40 */
-        put64(0x10000 + 8 * (uint64_t)i, (e & ~0xff000ULL) | (0x10000 + ((x >> 30) % 64) * 0x1000));
+        /* Large pages get 2 MiB-aligned frames; table pointers stay in the forest. */
+        put64(0x10000 + 8 * (uint64_t)i,
+              (e & ~0xff000ULL) |
+                  ((e & PTE_PS) ? ((x >> 30) % 64) << 21 : 0x10000 + ((x >> 30) % 64) * 0x1000));
     }
     put64(0x1000, 0x10007);
     put64(0x1008, 0x11007);
@@ -316,6 +339,15 @@ static void agrees_with_walk(void)
     nall = 0;
     EXPECT_EQ(pt_scan(&mem, &ctx, keep_all, NULL, NULL), 0);
     EXPECT(nall > 100);
+    {
+        unsigned by[3] = {0}, sizes = 0;
+        for (size_t i = 0; i < nall; i++) {
+            by[all[i].verdict == PT_OK ? 0 : all[i].verdict == PT_RESERVED ? 1 : 2]++;
+            sizes |= all[i].verdict == PT_OK ? (unsigned)all[i].level : 0;
+        }
+        EXPECT(by[0] > 10 && by[1] > 10); /* both kinds of run, */
+        EXPECT_EQ(sizes, 3);              /* 4 KiB and 2 MiB leaves (1 GiB is reserved here) */
+    }
     for (int i = 0; i < 20000; i++) {
         struct pt_walk pw;
         const struct pt_range *r;
@@ -428,7 +460,8 @@ int main(void)
 #define C(n) {#n, n}
         C(seed_gbpages_off),     C(seed_gbpages_on),       C(runs_split_and_merge),
         C(upper_half_and_large), C(reserved_and_unbacked), C(legacy_modes),
-        C(callback_stops),       C(agrees_with_walk),      C(scan_speed),
+        C(callback_stops),       C(self_referential),      C(agrees_with_walk),
+        C(scan_speed),
 #undef C
     };
     for (size_t i = 0; i < KS_ARRAY_SIZE(cases); i++) {

@@ -184,6 +184,34 @@ static void explain_pvm_triple_fault(void)
     kt_free(&t);
 }
 
+/* `perf script` of `perf record -e 'kvm:*' -e 'kvmmmu:*'` on the same crash (a real capture). */
+static void perf_script_capture(void)
+{
+    struct kt_trace t;
+    struct kt_analysis a;
+    const struct kt_event *e;
+
+    EXPECT_EQ(parse_fixture("kvm_pvm_1g_pages_perf_script.txt", &t), 0);
+    EXPECT_EQ(t.n, 19);
+    EXPECT_EQ(t.other_events, 1); /* kvm_fpu */
+    e = &t.ev[0];
+    EXPECT_STR(e->comm, "qemu-system-x86");
+    EXPECT_EQ(e->pid, 9238);
+    EXPECT_STR(e->name, "kvm_emulate_insn");
+    /* perf's libtraceevent could not render kvm_inj_exception: raw fields after a marker. */
+    e = nth(&t, KT_INJ_EXCEPTION, 0);
+    EXPECT_EQ(e->u.inj.vector, 14);
+    EXPECT(e->u.inj.has_error_code);
+    EXPECT_EQ(e->u.inj.error_code, 9);
+    EXPECT_EQ(kt_analyze(&t, &unknown, &a), 0);
+    EXPECT(a.shutdown);
+    EXPECT_EQ(a.nchain, 2);
+    EXPECT_CONTAINS(a.summary, "#PF(0x9 P|RSVD) -> #DF -> shutdown");
+    EXPECT_EQ(a.failed[0].fail_level, 3);
+    kt_analysis_free(&a);
+    kt_free(&t);
+}
+
 /* The seed's trace-cmd report: plugin bytes "ec" after a failed fetch walk are stale. */
 static void explain_seed_internal_error(void)
 {
@@ -300,6 +328,81 @@ static void explain_other_walk_failures(void)
     EXPECT_STR(a.failed[3].kind, "permission");
     EXPECT(a.failed[3].reproduced);
     EXPECT_CONTAINS(a.failed[3].assumed, "EFER.NXE=1");
+    kt_analysis_free(&a);
+    kt_free(&t);
+}
+
+/* Many failing walks: the text shows the first 3 and the last 5, the JSON all of them. */
+static void long_trace_text_is_bounded(void)
+{
+    const char *walk = HEAD "kvm_mmu_pagetable_walk: addr 133025 pferr 10 F\n" HEAD
+                            "kvm_mmu_paging_element: pte bf9023 level 4\n" HEAD
+                            "kvm_mmu_paging_element: pte a3 level 3\n" HEAD
+                            "kvm_mmu_walker_error: pferr 9 P|RSVD\n";
+    struct strbuf txt, sb;
+    struct kt_trace t;
+    struct kt_analysis a;
+    size_t n = 0;
+
+    sb_init(&txt);
+    for (int i = 0; i < 20; i++)
+        sb_puts(&txt, walk);
+    EXPECT_EQ(parse_str(sb_str(&txt), &t), 0);
+    EXPECT_EQ(kt_analyze(&t, &unknown, &a), 0);
+    EXPECT_EQ(a.nfailed, 20);
+    sb_init(&sb);
+    kt_render_text(&t, &a, &sb);
+    for (const char *p = sb_str(&sb); (p = strstr(p, "faulted:")); p++)
+        n++;
+    EXPECT_EQ(n, 8);
+    EXPECT_CONTAINS(sb_str(&sb), "... 12 more failing walks");
+    EXPECT_CONTAINS(sb_str(&sb), "line 77:"); /* the last walk is always shown */
+    sb_reset(&sb);
+    kt_render_json(&t, &a, &sb);
+    n = 0;
+    for (const char *p = sb_str(&sb); (p = strstr(p, "\"error_code\":\"0x9\"")); p++)
+        n++;
+    EXPECT_EQ(n, 20);
+    sb_free(&sb);
+    sb_free(&txt);
+    kt_analysis_free(&a);
+    kt_free(&t);
+}
+
+/* PAE (PDPTE register traced as level 3), 32-bit 4 MiB pages, and 5-level walks. */
+static void explain_other_modes(void)
+{
+    struct kt_trace t;
+    struct kt_analysis a;
+    const char *trace = HEAD
+        "kvm_mmu_pagetable_walk: addr 133025 pferr 2 W\n" HEAD
+        "kvm_mmu_paging_element: pte 0 level 3\n" HEAD "kvm_mmu_walker_error: pferr 2 W\n" HEAD
+        "kvm_mmu_pagetable_walk: addr 133025 pferr 0 \n" HEAD
+        "kvm_mmu_paging_element: pte 3001 level 3\n" HEAD
+        "kvm_mmu_paging_element: pte 4000000000004027 level 2\n" HEAD
+        "kvm_mmu_walker_error: pferr 9 P|RSVD\n" HEAD
+        "kvm_mmu_pagetable_walk: addr 533025 pferr 0 \n" HEAD
+        "kvm_mmu_paging_element: pte 420083 level 2\n" HEAD
+        "kvm_mmu_walker_error: pferr 9 P|RSVD\n" HEAD
+        "kvm_mmu_pagetable_walk: addr 1000133025 pferr 0 \n" HEAD
+        "kvm_mmu_paging_element: pte 20a7 level 5\n" HEAD "kvm_mmu_walker_error: pferr 9 P|RSVD\n";
+
+    EXPECT_EQ(parse_str(trace, &t), 0);
+    EXPECT_EQ(kt_analyze(&t, &unknown, &a), 0);
+    EXPECT_EQ(a.nfailed, 4);
+    EXPECT_STR(a.failed[0].mode, "PAE");
+    EXPECT_STR(a.failed[0].kind, "not present");
+    EXPECT(a.failed[0].reproduced);
+    EXPECT_STR(a.failed[1].mode, "PAE");
+    EXPECT_EQ(a.failed[1].rsvd_bits, 1ULL << 62); /* PAE reserves 62:M, 4-level does not */
+    EXPECT(a.failed[1].reproduced);
+    EXPECT_STR(a.failed[2].mode, "32-bit");
+    EXPECT_EQ(a.failed[2].rsvd_bits, 1ULL << 17); /* PSE-36: bits 21:17 reserved */
+    EXPECT(a.failed[2].reproduced);
+    EXPECT(!strstr(a.failed[2].assumed, "1 GiB"));
+    EXPECT_STR(a.failed[3].mode, "5-level");
+    EXPECT_EQ(a.failed[3].fail_level, 5);
+    EXPECT(a.failed[3].reproduced);
     kt_analysis_free(&a);
     kt_free(&t);
 }
@@ -481,9 +584,12 @@ int main(void)
     RUN(report_renderings);
     RUN(tracefs_pvm_capture);
     RUN(explain_pvm_triple_fault);
+    RUN(perf_script_capture);
     RUN(explain_seed_internal_error);
     RUN(explain_fetch_from_non_ram);
     RUN(explain_other_walk_failures);
+    RUN(explain_other_modes);
+    RUN(long_trace_text_is_bounded);
     RUN(event_forms);
     RUN(malformed_traces);
     RUN(truncation_and_noise);

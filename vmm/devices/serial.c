@@ -11,14 +11,14 @@
 
 enum { RBR_THR = 0, IER = 1, IIR_FCR = 2, LCR = 3, MCR = 4, LSR = 5, MSR = 6, SCR = 7 };
 
-#define LCR_DLAB 0x80
-#define MCR_LOOP 0x10
-#define LSR_THRE 0x20
-#define LSR_TEMT 0x40
-#define IER_THRI 0x02
-#define IIR_NO_INT 0x01
-#define IIR_THRI 0x02
-#define IIR_FIFO 0xc0
+#define LCR_DLAB    0x80
+#define MCR_LOOP    0x10
+#define LSR_THRE    0x20
+#define LSR_TEMT    0x40
+#define IER_THRI    0x02
+#define IIR_NO_INT  0x01
+#define IIR_THRI    0x02
+#define IIR_FIFO    0xc0
 #define FCR_FIFO_EN 0x01
 
 struct serial {

@@ -12,9 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define VGA_WINDOW 0xa0000
+#define VGA_WINDOW     0xa0000
 #define VGA_WINDOW_LEN 0x20000
-#define TEXT_LEN 0x8000 /* 0xb8000-0xbffff: eight 4 KiB text pages */
+#define TEXT_LEN       0x8000 /* 0xb8000-0xbffff: eight 4 KiB text pages */
 
 struct vga_text {
     uint8_t mem[TEXT_LEN];
