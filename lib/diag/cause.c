@@ -192,19 +192,22 @@ static void fix_gbpages(const struct snapshot *snap, struct diag_report *r,
     bool asked = cpu_arg_requests(snap, "pdpe1gb");
     bool eff_known = snap->have & SNAP_HAVE_PT_CPU;
 
-    if ((in_cpuid && eff_known && !snap->pt_cpu.gbpages) ||
+    if (snap->host_gbpages == 0 || (in_cpuid && eff_known && !snap->pt_cpu.gbpages) ||
         (asked && (snap->have & SNAP_HAVE_CPUID) && !in_cpuid)) {
         diag_add_fix(r,
                      "this host's KVM does not offer 1 GiB pages (KVM_GET_SUPPORTED_CPUID "
                      "lacks pdpe1gb%s): no -cpu flag can fix it here; map with 2 MiB pages "
                      "instead",
                      in_cpuid ? ", so KVM ignores the bit in the vCPU's CPUID"
-                              : ", so the requested pdpe1gb was dropped");
+                     : asked  ? ", so the requested pdpe1gb was dropped"
+                              : "");
+        fix_cpu_flag(snap, r, "pdpe1gb", "1 GiB pages on a host whose KVM offers them");
     } else {
         fix_cpu_flag(snap, r, "pdpe1gb", "1 GiB pages");
-        diag_add_fix(r, "that works only if the host's KVM offers pdpe1gb (`kvmscope cpu MODEL` "
-                        "shows it; nested and PVM hosts such as this one do not): otherwise map "
-                        "with 2 MiB pages");
+        if (snap->host_gbpages < 0)
+            diag_add_fix(r, "that works only if the host's KVM offers pdpe1gb (`kvmscope cpu "
+                            "MODEL` on that host shows it; nested and PVM hosts often do not): "
+                            "otherwise map with 2 MiB pages");
     }
     if (lv)
         diag_add_fix(r,
