@@ -1,5 +1,5 @@
 /*
- * The page-table lint (docs/lint.md): pt_scan_bounded + pt_lint, with the
+ * The page-table lint (docs/lint.md): pt_scan (bounded by -ELOOP) + pt_lint, with the
  * entries behind each finding found again by pt_walk, so every entry listed
  * is exactly the one KVM's walker would read for that address.
  */

@@ -1,6 +1,6 @@
 /*
  * The page-table lint shared by `kvmscope lint` and `kvmscope run --lint`
- * (docs/lint.md): one bounded scan of an address space (pt_scan_bounded),
+ * (docs/lint.md): one scan of an address space (pt_scan, bounded by -ELOOP),
  * findings grouped by kind with the exact entries behind each, rendered as
  * text or JSON. The rules themselves are lib/paging's (pt_lint).
  */
