@@ -129,6 +129,14 @@ static void scan_ptes(struct scan *s, const uint8_t *t, gva_t base, bool u, bool
      * effective rights: with x=0 the NX bit is masked out but nothing is executable. */
     const uint64_t tag = (uint64_t)u << 3 | (uint64_t)w << 4 | (uint64_t)x << 5;
     const uint64_t rsvd = s->rsvd[0][1];
+    /*
+     * The key and reserved bits of the reserved run this table last started or
+     * extended (~0: none). An entry with the same key and the same reserved bits
+     * has the same rights and rule, so add() would merge it: extend the run
+     * without re-deriving the rule (tables scanned with EFER.NXE=0 but using NX
+     * are all reserved entries, docs/performance.md).
+     */
+    uint64_t rkey = ~0ULL, rbits = 0;
 
     for (unsigned i = 0; i < 512; i++) {
         uint64_t e;
@@ -151,8 +159,18 @@ static void scan_ptes(struct scan *s, const uint8_t *t, gva_t base, bool u, bool
             continue;
         }
         if (e & rsvd) {
+            if (k == rkey && (e & rsvd) == rbits && s->have && s->end == va) {
+                s->cur.phys_contig = false; /* reserved runs map nothing */
+                s->cur.size += 4096;
+                s->cur.npages++;
+                s->end += 4096;
+                continue;
+            }
             add_reserved(s, va, 1, e, table + 8 * i, u, w, x);
+            rkey = k;
+            rbits = e & rsvd;
         } else {
+            rkey = ~0ULL;
             const bool nu = k & PTE_U, nw = k & PTE_W, nx = x && !(k & PTE_NX);
             const unsigned pkey = (unsigned)(k >> 59) & 0xf;
             struct pt_range r = {.page_size = 4096,
