@@ -3,6 +3,8 @@
 # has `set -u` and may set KS_PREFIX (prepended to every result name).
 #   pass NAME / fail NAME WHY / skip NAME WHY   print one result line; fail
 #                                               also counts into $fails
+#   verdict NAME [WHY...]                       pass NAME with no WHY, else fail NAME
+#                                               with the WHYs joined; returns 1 on fail
 #   finish                                      exit 0 when nothing failed, else 1
 #   have CMD...                                 every command is on PATH
 #   have_kvm                                    /dev/kvm is usable by this user
@@ -16,6 +18,16 @@ fail() {
     fails=$((fails + 1))
 }
 skip() { echo "SKIP ${KS_PREFIX-}$1: $2"; }
+verdict() {
+    local name=$1
+    shift
+    if [ $# -eq 0 ]; then
+        pass "$name"
+    else
+        fail "$name" "$*"
+        return 1
+    fi
+}
 finish() { exit $((fails > 0)); }
 
 have() {

@@ -19,12 +19,7 @@ check() { # name status-want status-got file needle...
     for n in "$@"; do
         grep -qF -- "$n" "$file" || why+=("no '$n'")
     done
-    if [ ${#why[@]} -eq 0 ]; then
-        pass "explain-$name"
-    else
-        fail "explain-$name" "${why[*]}"
-        sed 's/^/    /' "$file" | head -40
-    fi
+    verdict "explain-$name" "${why[@]}" || sed 's/^/    /' "$file" | head -40
 }
 
 # The registers alone: what the text allows.

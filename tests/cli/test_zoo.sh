@@ -60,10 +60,6 @@ for exp in guests/zoo/*.exp; do
             [ "$((got))" = "$((v))" ] 2>/dev/null || why+=("cr2[$i] $got, want $v")
         done < <(sed -n 's/^cr2 //p' "$exp")
     fi
-    if [ ${#why[@]} -eq 0 ]; then
-        pass "zoo-$name"
-    else
-        fail "zoo-$name" "${why[*]}"
-    fi
+    verdict "zoo-$name" "${why[@]}"
 done
 finish

@@ -51,10 +51,6 @@ for exp in guests/zoo/*.exp; do
     [ "$got" = "$want" ] || why+=("failing walks '$got', replay's #PFs '$want'")
     [ "$first_got" = "$first_want" ] || why+=("first injected $first_got, replay $first_want")
     [ "$end" = KVM_EXIT_SHUTDOWN ] || why+=("trace ends with $end")
-    if [ ${#why[@]} -eq 0 ]; then
-        pass "zoo-trace-$name"
-    else
-        fail "zoo-trace-$name" "${why[*]}"
-    fi
+    verdict "zoo-trace-$name" "${why[@]}"
 done
 finish
