@@ -83,103 +83,118 @@ static int finish(struct symtab *t, struct symtab **out, char err[KS_ERR_LEN], c
     return 0;
 }
 
-int symtab_from_elf(const void *buf, size_t size, struct symtab **out, char err[KS_ERR_LEN])
+/* The symbol table to read (.symtab when present, else .dynsym) and its string table. */
+static int find_symtab(const uint8_t *b, size_t size, struct elf_shdr *sym, struct elf_shdr *str,
+                       bool *elf64, char err[KS_ERR_LEN])
 {
-    const uint8_t *b = buf;
-    bool elf64;
-    uint64_t shoff;
-    uint32_t shnum, shentsize, want_type = 0, symidx = 0;
-    size_t shsz, esz;
-    struct elf_shdr sym, str;
     struct elf_ehdr h;
-    struct symtab *t;
-    int rc;
+    size_t shsz, esz;
+    uint32_t symidx = 0;
+    bool found = false;
+    int rc = elf_read_ehdr(b, size, &h, err);
 
-    *out = NULL;
-    rc = elf_read_ehdr(b, size, &h, err);
     if (rc)
         return rc;
-    elf64 = h.elf64;
-    shoff = h.shoff;
-    shnum = h.shnum;
-    shentsize = h.shentsize;
-    shsz = elf64 ? sizeof(Elf64_Shdr) : sizeof(Elf32_Shdr);
-    esz = elf64 ? sizeof(Elf64_Sym) : sizeof(Elf32_Sym);
-    if (!shoff || !shnum) {
+    *elf64 = h.elf64;
+    shsz = h.elf64 ? sizeof(Elf64_Shdr) : sizeof(Elf32_Shdr);
+    esz = h.elf64 ? sizeof(Elf64_Sym) : sizeof(Elf32_Sym);
+    if (!h.shoff || !h.shnum) {
         snprintf(err, KS_ERR_LEN, "no section headers (stripped?)");
         return -ENOENT;
     }
-    if (shentsize != shsz || !elf_in_file(shoff, (uint64_t)shnum * shsz, size)) {
-        snprintf(err, KS_ERR_LEN, "section headers (%u at %#llx) do not fit in the file", shnum,
-                 (unsigned long long)shoff);
+    if (h.shentsize != shsz || !elf_in_file(h.shoff, (uint64_t)h.shnum * shsz, size)) {
+        snprintf(err, KS_ERR_LEN, "section headers (%u at %#llx) do not fit in the file", h.shnum,
+                 (unsigned long long)h.shoff);
         return -EINVAL;
     }
-    /* .symtab when present, else .dynsym. */
-    for (uint32_t pass = 0; pass < 2 && !want_type; pass++) {
+    for (uint32_t pass = 0; pass < 2 && !found; pass++) {
         uint32_t type = pass ? SHT_DYNSYM : SHT_SYMTAB;
-        for (uint32_t i = 0; i < shnum; i++) {
-            elf_read_shdr(b + shoff + (uint64_t)i * shsz, elf64, &sym);
-            if (sym.type == type) {
-                want_type = type;
-                symidx = i;
-                break;
-            }
+        for (uint32_t i = 0; i < h.shnum && !found; i++) {
+            elf_read_shdr(b + h.shoff + (uint64_t)i * shsz, h.elf64, sym);
+            found = sym->type == type;
+            symidx = i;
         }
     }
-    if (!want_type) {
+    if (!found) {
         snprintf(err, KS_ERR_LEN, "no .symtab or .dynsym section (stripped kernel?)");
         return -ENOENT;
     }
-    elf_read_shdr(b + shoff + (uint64_t)symidx * shsz, elf64, &sym);
-    if (sym.entsize != esz || !elf_in_file(sym.offset, sym.size, size) || sym.link >= shnum) {
+    if (sym->entsize != esz || !elf_in_file(sym->offset, sym->size, size) || sym->link >= h.shnum) {
         snprintf(err, KS_ERR_LEN,
                  "symbol table section %u is malformed (entsize %llu, "
                  "offset %#llx, size %#llx, link %u)",
-                 symidx, (unsigned long long)sym.entsize, (unsigned long long)sym.offset,
-                 (unsigned long long)sym.size, sym.link);
+                 symidx, (unsigned long long)sym->entsize, (unsigned long long)sym->offset,
+                 (unsigned long long)sym->size, sym->link);
         return -EINVAL;
     }
-    elf_read_shdr(b + shoff + (uint64_t)sym.link * shsz, elf64, &str);
-    if (str.type != SHT_STRTAB || !elf_in_file(str.offset, str.size, size)) {
-        snprintf(err, KS_ERR_LEN, "the symbol string table (section %u) is malformed", sym.link);
+    elf_read_shdr(b + h.shoff + (uint64_t)sym->link * shsz, h.elf64, str);
+    if (str->type != SHT_STRTAB || !elf_in_file(str->offset, str->size, size)) {
+        snprintf(err, KS_ERR_LEN, "the symbol string table (section %u) is malformed", sym->link);
         return -EINVAL;
     }
+    return 0;
+}
+
+struct elf_sym {
+    uint32_t name;
+    uint8_t info;
+    uint16_t shndx;
+    uint64_t value, size;
+};
+
+static void read_sym(const uint8_t *s, bool elf64, struct elf_sym *e)
+{
+    if (elf64) {
+        e->name = elf_rd32(s + offsetof(Elf64_Sym, st_name));
+        e->info = s[offsetof(Elf64_Sym, st_info)];
+        e->shndx = elf_rd16(s + offsetof(Elf64_Sym, st_shndx));
+        e->value = elf_rd64(s + offsetof(Elf64_Sym, st_value));
+        e->size = elf_rd64(s + offsetof(Elf64_Sym, st_size));
+    } else {
+        e->name = elf_rd32(s + offsetof(Elf32_Sym, st_name));
+        e->info = s[offsetof(Elf32_Sym, st_info)];
+        e->shndx = elf_rd16(s + offsetof(Elf32_Sym, st_shndx));
+        e->value = elf_rd32(s + offsetof(Elf32_Sym, st_value));
+        e->size = elf_rd32(s + offsetof(Elf32_Sym, st_size));
+    }
+}
+
+int symtab_from_elf(const void *buf, size_t size, struct symtab **out, char err[KS_ERR_LEN])
+{
+    const uint8_t *b = buf;
+    struct elf_shdr sym, str;
+    struct symtab *t;
+    bool elf64;
+    size_t esz;
+    int rc;
+
+    *out = NULL;
+    rc = find_symtab(b, size, &sym, &str, &elf64, err);
+    if (rc)
+        return rc;
+    esz = elf64 ? sizeof(Elf64_Sym) : sizeof(Elf32_Sym);
     t = calloc(1, sizeof(*t));
     if (!t)
         return -ENOMEM;
+    /* Entry 0 is the reserved null symbol (gABI "Symbol Table"). */
     for (uint64_t i = 1; i < sym.size / esz; i++) {
-        const uint8_t *s = b + sym.offset + i * esz;
-        uint32_t name;
-        uint8_t info;
-        uint16_t shndx;
-        uint64_t value, ssize;
+        struct elf_sym e;
         const char *nm;
         size_t nlen;
         int type;
 
-        if (elf64) {
-            name = elf_rd32(s + offsetof(Elf64_Sym, st_name));
-            info = s[offsetof(Elf64_Sym, st_info)];
-            shndx = elf_rd16(s + offsetof(Elf64_Sym, st_shndx));
-            value = elf_rd64(s + offsetof(Elf64_Sym, st_value));
-            ssize = elf_rd64(s + offsetof(Elf64_Sym, st_size));
-        } else {
-            name = elf_rd32(s + offsetof(Elf32_Sym, st_name));
-            info = s[offsetof(Elf32_Sym, st_info)];
-            shndx = elf_rd16(s + offsetof(Elf32_Sym, st_shndx));
-            value = elf_rd32(s + offsetof(Elf32_Sym, st_value));
-            ssize = elf_rd32(s + offsetof(Elf32_Sym, st_size));
-        }
-        type = ELF64_ST_TYPE(info);
-        if (shndx == SHN_UNDEF || !name || name >= str.size)
+        read_sym(b + sym.offset + i * esz, elf64, &e);
+        /* ELF32_ST_TYPE and ELF64_ST_TYPE are the same low nibble. */
+        type = ELF64_ST_TYPE(e.info);
+        if (e.shndx == SHN_UNDEF || !e.name || e.name >= str.size)
             continue;
         if (type != STT_FUNC && type != STT_OBJECT && type != STT_NOTYPE)
             continue;
-        nm = (const char *)b + str.offset + name;
-        nlen = strnlen(nm, str.size - name);
-        if (nlen == str.size - name || !nlen || nlen > MAX_NAME)
+        nm = (const char *)b + str.offset + e.name;
+        nlen = strnlen(nm, str.size - e.name);
+        if (nlen == str.size - e.name || !nlen || nlen > MAX_NAME)
             continue; /* unterminated or absurd */
-        rc = add(t, value, ssize, nm, nlen, type == STT_FUNC);
+        rc = add(t, e.value, e.size, nm, nlen, type == STT_FUNC);
         if (rc) {
             symtab_free(t);
             return rc;
