@@ -20,6 +20,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* KVM_EXIT_* values the analysis tests (include/uapi/linux/kvm.h; lib/ never includes it). */
+#define KT_KVM_EXIT_SHUTDOWN       8
+#define KT_KVM_EXIT_INTERNAL_ERROR 17
+
 /* ---------------------------------------------------------------------------------------------
  * Walk replay
  */
@@ -436,6 +440,104 @@ static void chain_note_walk(struct kt_analysis *a, const struct kt_walk *w, size
     }
 }
 
+/*
+ * A kvm_emulate_insn event: whether its bytes can be trusted, emulation
+ * failures, and whether the instruction sits in a GPA that is not RAM.
+ */
+static void note_emulate(struct kt_analysis *a, struct kt_event *ev, size_t idx,
+                         bool fetch_failed_recent, size_t last_failed_fetch, bool amd,
+                         bool *progress)
+{
+    /* Same linear RIP as a fetch walk that just failed: the decoder got no bytes. */
+    if (fetch_failed_recent && a->nwalks) {
+        const struct kt_walk *fw = &a->walks[last_failed_fetch];
+        if (fw->addr == ev->u.emul.csbase + ev->u.emul.rip || fw->addr == ev->u.emul.rip)
+            ev->u.emul.bytes_unreliable = true;
+    }
+    if (ev->u.emul.bytes_unreliable && ev->u.emul.len)
+        a->emul_unreliable++;
+    if (ev->u.emul.failed) {
+        if (!a->emul_failures)
+            a->first_emul_failure = idx;
+        a->emul_failures++;
+        /*
+         * The kernel format prints exactly the bytes decoded. None after a fetch
+         * walk that translated: reading the GPA failed, so it is not RAM (no
+         * memslot, or MMIO), and KVM cannot emulate from there.
+         */
+        if (!ev->u.emul.len && !ev->u.emul.plugin_form && a->nwalks) {
+            const struct kt_walk *lw = &a->walks[a->nwalks - 1];
+            uint64_t gpa;
+            if (!lw->failed && (lw->access & PFERR_F) &&
+                lw->addr == ev->u.emul.csbase + ev->u.emul.rip && walk_gpa(lw, amd, &gpa)) {
+                a->emul_fetch_not_ram = true;
+                a->emul_fetch_gpa = gpa;
+            }
+        }
+    } else if (!ev->u.emul.bytes_unreliable) {
+        *progress = true;
+    }
+}
+
+/* A kvm_inj_exception event: the next link of the chain (a #PF takes the failed walk's address). */
+static void note_injection(struct kt_analysis *a, const struct kt_event *ev, size_t idx)
+{
+    struct kt_exc *x = &a->chain[a->nchain++];
+
+    memset(x, 0, sizeof(*x));
+    x->event = idx;
+    x->vector = ev->u.inj.vector;
+    x->has_error_code = ev->u.inj.has_error_code;
+    x->error_code = ev->u.inj.error_code;
+    x->reinjected = ev->u.inj.reinjected;
+    if (x->vector == X86_PF && a->nwalks && a->walks[a->nwalks - 1].failed)
+        x->fault_addr = a->walks[a->nwalks - 1].addr;
+}
+
+/* The one-line summary: how the trace ends, and the injected chain that led there. */
+static void summarize(struct kt_analysis *a)
+{
+    char chain[160] = "";
+    size_t n = 0;
+    for (unsigned k = 0; k < a->nchain && n < sizeof(chain) - 32; k++) {
+        const struct kt_exc *x = &a->chain[k];
+        char code[48] = "";
+        if (x->has_error_code && !x->inferred) {
+            char fl[32];
+            if (x->vector == X86_PF) {
+                pt_pferr_str(x->error_code, fl, sizeof(fl));
+                snprintf(code, sizeof(code), "(%#x %s)", x->error_code, fl);
+            } else {
+                snprintf(code, sizeof(code), "(%#x)", x->error_code);
+            }
+        }
+        n += (size_t)snprintf(chain + n, sizeof(chain) - n, "%s%s%s", k ? " -> " : "",
+                              x86_vector_name(x->vector), code);
+    }
+    if (a->shutdown)
+        snprintf(a->summary, sizeof(a->summary), "triple fault (KVM_EXIT_SHUTDOWN)%s%s%s",
+                 a->nchain ? ": " : "", chain, a->nchain ? " -> shutdown" : "");
+    else if (a->internal_error && a->emul_fetch_not_ram)
+        snprintf(a->summary, sizeof(a->summary),
+                 "KVM_EXIT_INTERNAL_ERROR after an emulation failure: the instruction is at "
+                 "GPA %#llx, which is not RAM",
+                 (unsigned long long)a->emul_fetch_gpa);
+    else if (a->internal_error)
+        snprintf(a->summary, sizeof(a->summary), "KVM_EXIT_INTERNAL_ERROR%s%s",
+                 a->emul_failures ? " after an emulation "
+                                    "failure"
+                                  : "",
+                 a->nwalks_failed ? " (a guest page walk failed first)" : "");
+    else if (a->nchain)
+        snprintf(a->summary, sizeof(a->summary), "exceptions injected: %s", chain);
+    else if (a->nwalks_failed)
+        snprintf(a->summary, sizeof(a->summary), "%zu failing guest page walk(s)",
+                 a->nwalks_failed);
+    else
+        snprintf(a->summary, sizeof(a->summary), "no crash signature (%u events, %u exits)",
+                 a->total_events, a->total_exits);
+}
+
 int kt_analyze(struct kt_trace *t, const struct kt_assume *as_in, struct kt_analysis *a)
 {
     struct kt_assume as = as_in ? *as_in : (struct kt_assume){0, -1, -1, false};
@@ -507,62 +609,23 @@ int kt_analyze(struct kt_trace *t, const struct kt_assume *as_in, struct kt_anal
             if (a->nwalks)
                 a->walks[a->nwalks - 1].n_ad++;
             break;
-        case KT_EMULATE: {
-            /* Same linear RIP as a fetch walk that just failed: the decoder got no bytes. */
-            if (fetch_failed_recent && a->nwalks) {
-                const struct kt_walk *fw = &a->walks[last_failed_fetch];
-                if (fw->addr == e->u.emul.csbase + e->u.emul.rip || fw->addr == e->u.emul.rip)
-                    e->u.emul.bytes_unreliable = true;
-            }
-            if (e->u.emul.bytes_unreliable && e->u.emul.len)
-                a->emul_unreliable++;
-            if (e->u.emul.failed) {
-                if (!a->emul_failures)
-                    a->first_emul_failure = i;
-                a->emul_failures++;
-                /*
-                 * The kernel format prints exactly the bytes decoded. None after a fetch
-                 * walk that translated: reading the GPA failed, so it is not RAM (no
-                 * memslot, or MMIO), and KVM cannot emulate from there.
-                 */
-                if (!e->u.emul.len && !e->u.emul.plugin_form && a->nwalks) {
-                    const struct kt_walk *lw = &a->walks[a->nwalks - 1];
-                    uint64_t gpa;
-                    if (!lw->failed && (lw->access & PFERR_F) &&
-                        lw->addr == e->u.emul.csbase + e->u.emul.rip &&
-                        walk_gpa(lw, as.amd, &gpa)) {
-                        a->emul_fetch_not_ram = true;
-                        a->emul_fetch_gpa = gpa;
-                    }
-                }
-            } else if (!e->u.emul.bytes_unreliable) {
-                progress = true;
-            }
+        case KT_EMULATE:
+            note_emulate(a, e, i, fetch_failed_recent, last_failed_fetch, as.amd, &progress);
             break;
-        }
         case KT_INJ_EXCEPTION:
+            /* Guest progress since the last injection starts a new chain. */
             if (progress || a->nchain == KT_MAX_CHAIN) {
                 a->nchain = 0;
                 have_base = false;
             }
             progress = false;
-            {
-                struct kt_exc *x = &a->chain[a->nchain++];
-                memset(x, 0, sizeof(*x));
-                x->event = i;
-                x->vector = e->u.inj.vector;
-                x->has_error_code = e->u.inj.has_error_code;
-                x->error_code = e->u.inj.error_code;
-                x->reinjected = e->u.inj.reinjected;
-                if (x->vector == X86_PF && a->nwalks && a->walks[a->nwalks - 1].failed)
-                    x->fault_addr = a->walks[a->nwalks - 1].addr;
-            }
+            note_injection(a, e, i);
             break;
         case KT_USERSPACE_EXIT:
             snprintf(a->last_exit, sizeof(a->last_exit), "%s", e->u.uexit.reason);
-            if (e->u.uexit.code == 8)
+            if (e->u.uexit.code == KT_KVM_EXIT_SHUTDOWN)
                 a->shutdown = true;
-            if (e->u.uexit.code == 17)
+            if (e->u.uexit.code == KT_KVM_EXIT_INTERNAL_ERROR)
                 a->internal_error = true;
             break;
         default:
@@ -582,48 +645,7 @@ int kt_analyze(struct kt_trace *t, const struct kt_assume *as_in, struct kt_anal
                 explain_walk(&a->walks[w], w, &as, nxe, as_in && as_in->nxe >= 0,
                              &a->failed[a->nfailed++]);
     }
-    /* One-line summary. */
-    {
-        char chain[160] = "";
-        size_t n = 0;
-        for (unsigned k = 0; k < a->nchain && n < sizeof(chain) - 32; k++) {
-            const struct kt_exc *x = &a->chain[k];
-            char code[48] = "";
-            if (x->has_error_code && !x->inferred) {
-                char fl[32];
-                if (x->vector == X86_PF) {
-                    pt_pferr_str(x->error_code, fl, sizeof(fl));
-                    snprintf(code, sizeof(code), "(%#x %s)", x->error_code, fl);
-                } else {
-                    snprintf(code, sizeof(code), "(%#x)", x->error_code);
-                }
-            }
-            n += (size_t)snprintf(chain + n, sizeof(chain) - n, "%s%s%s", k ? " -> " : "",
-                                  x86_vector_name(x->vector), code);
-        }
-        if (a->shutdown)
-            snprintf(a->summary, sizeof(a->summary), "triple fault (KVM_EXIT_SHUTDOWN)%s%s%s",
-                     a->nchain ? ": " : "", chain, a->nchain ? " -> shutdown" : "");
-        else if (a->internal_error && a->emul_fetch_not_ram)
-            snprintf(a->summary, sizeof(a->summary),
-                     "KVM_EXIT_INTERNAL_ERROR after an emulation failure: the instruction is at "
-                     "GPA %#llx, which is not RAM",
-                     (unsigned long long)a->emul_fetch_gpa);
-        else if (a->internal_error)
-            snprintf(a->summary, sizeof(a->summary), "KVM_EXIT_INTERNAL_ERROR%s%s",
-                     a->emul_failures ? " after an emulation "
-                                        "failure"
-                                      : "",
-                     a->nwalks_failed ? " (a guest page walk failed first)" : "");
-        else if (a->nchain)
-            snprintf(a->summary, sizeof(a->summary), "exceptions injected: %s", chain);
-        else if (a->nwalks_failed)
-            snprintf(a->summary, sizeof(a->summary), "%zu failing guest page walk(s)",
-                     a->nwalks_failed);
-        else
-            snprintf(a->summary, sizeof(a->summary), "no crash signature (%u events, %u exits)",
-                     a->total_events, a->total_exits);
-    }
+    summarize(a);
     return 0;
 }
 
