@@ -13,19 +13,21 @@
 #include <stdio.h>
 #include <string.h>
 
+#define RFLAGS_VM KS_BIT(17) /* virtual-8086 mode (SDM Vol. 1 §3.4.3.3) */
+
 enum x86_cpu_mode x86_cpu_mode_of(const struct x86_state *s)
 {
     const struct x86_seg *cs = &s->seg[X86_SEG_CS];
 
     /* SDM Vol. 3A §2.2: PE selects protected mode, LMA + CS.L 64-bit mode. */
-    if (!(s->cr0 & 1))
+    if (!(s->cr0 & X86_CR0_PE))
         return X86_MODE_REAL;
-    if (s->efer & KS_BIT(10)) {
+    if (s->efer & X86_EFER_LMA) {
         if (cs->l)
             return X86_MODE_LONG64;
         return cs->db ? X86_MODE_COMPAT32 : X86_MODE_COMPAT16;
     }
-    if (s->rflags & KS_BIT(17))
+    if (s->rflags & RFLAGS_VM)
         return X86_MODE_VM86;
     return cs->db ? X86_MODE_PROT32 : X86_MODE_PROT16;
 }
