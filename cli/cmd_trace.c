@@ -357,14 +357,16 @@ static int run_traced(char **cmd, const char *inst, const struct record_opts *ro
     if (fd_pipe >= 0) {
         drain(fd_pipe, out, &total);
         close(fd_pipe);
-    } else {
-        int fd;
+    } else if (!ro->stream) {
+        int fd, rc2;
         snprintf(path, sizeof(path), "%s/trace", inst);
         fd = open(path, O_RDONLY | O_CLOEXEC);
         if (fd < 0)
-            return -errno;
-        rc = drain(fd, out, &total);
+            return rc ? rc : -errno;
+        rc2 = drain(fd, out, &total);
         close(fd);
+        if (!rc)
+            rc = rc2; /* keep the first error (e.g. the start signal not written) */
     }
     return rc;
 }
