@@ -7,9 +7,7 @@
 set -u
 K=$1
 cd "$(dirname "$0")/../.."
-. tests/cli/lib.sh
 . tests/cli/zoo_lib.sh
-BUILD=${BUILD:-$(dirname "$K")}
 make_tmp tmp
 
 if ! have qemu-system-x86_64 jq; then

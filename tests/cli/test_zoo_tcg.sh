@@ -13,10 +13,8 @@
 #     #GP instead of #SS: those kernels say "tcg no".
 set -u
 cd "$(dirname "$0")/../.."
-. tests/cli/lib.sh
-. tests/cli/zoo_lib.sh
 K=${1:-build/kvmscope}
-BUILD=${BUILD:-$(dirname "$K")}
+. tests/cli/zoo_lib.sh
 
 if ! have qemu-system-x86_64; then
     echo "SKIP zoo-tcg: qemu-system-x86_64 is not installed"

@@ -9,9 +9,7 @@
 set -u
 K=$1
 cd "$(dirname "$0")/../.."
-. tests/cli/lib.sh
 . tests/cli/zoo_lib.sh
-BUILD=${BUILD:-$(dirname "$K")}
 make_tmp tmp
 
 if ! have_kvm || ! have jq || ! has_run "$K"; then
