@@ -142,9 +142,13 @@ static bool check_access(const struct snapshot *snap, struct diag_report *r,
              a->what, a->size, (unsigned long long)la, r->insn.intel);
     if (x86_mode_is_64(r->mode) && a->kind != X86_ACC_SYSTEM &&
         (!canonical(r, la) || !canonical(r, la + a->size - 1))) {
-        /* SDM Vol. 3A §6.15: #SS(0) for stack references, #GP(0) otherwise. */
-        struct diag_exc *e =
-            diag_push_exc(r, a->kind == X86_ACC_STACK ? X86_SS : X86_GP, true, 0, false, 0);
+        /*
+         * SDM Vol. 3A §6.15 (interrupt 12) and the 64-bit exceptions of every
+         * memory instruction: #SS(0) when the reference uses SS, implicitly
+         * (push/pop, RSP/RBP base) or by override; #GP(0) otherwise.
+         */
+        bool ss = a->kind == X86_ACC_STACK || a->seg == X86_SEG_SS;
+        struct diag_exc *e = diag_push_exc(r, ss ? X86_SS : X86_GP, true, 0, false, 0);
         if (e) {
             diag_set_cause(&e->why, "non-canonical", "%s: 0x%llx is not canonical", a->what,
                            (unsigned long long)la);

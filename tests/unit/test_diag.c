@@ -364,6 +364,13 @@ static void test_non_canonical(void)
     EXPECT_CAUSE("non-canonical");
     EXPECT(exc_is(0, X86_GP, 0));
     EXPECT_EQ(diag_exception_count(rep), 1);
+    /* mov rax, [rbp]: RBP-based operands use SS, so the fault is #SS(0), not #GP(0). */
+    fixture();
+    CODE(0x48, 0x8b, 0x45, 0x00);
+    snap.s.gpr[X86_RBP] = 0x0000800000000000ull;
+    explain();
+    EXPECT_CAUSE("non-canonical");
+    EXPECT(exc_is(0, X86_SS, 0));
 }
 
 static void test_bad_selector(void)
