@@ -156,15 +156,30 @@ static bool check_access(const struct snapshot *snap, struct diag_report *r,
         }
         return true;
     }
-    /* A descriptor read needs its selector inside the table (SDM Vol. 3A §3.4.2). */
-    if (a->kind == X86_ACC_SYSTEM && strstr(a->what, "GDT entry")) {
-        uint64_t off = la - r->s.gdt.base;
-        if (off + 7 > r->s.gdt.limit) {
-            struct diag_exc *e = diag_push_exc(r, X86_GP, true, (uint32_t)off & 0xfff8, false, 0);
+    /*
+     * A descriptor read needs its selector inside the table, and a TI=1
+     * selector needs an LDT (SDM Vol. 3A §3.4.2, §5.3): else #GP(selector),
+     * whose error code keeps the index and TI (§6.13).
+     */
+    if (a->kind == X86_ACC_SYSTEM &&
+        (strstr(a->what, "GDT entry") || strstr(a->what, "LDT entry"))) {
+        bool ldt = strstr(a->what, "LDT entry");
+        const struct x86_seg *ldtr = &r->s.seg[X86_SEG_LDTR];
+        uint64_t off = la - (ldt ? ldtr->base : r->s.gdt.base);
+        uint32_t limit = ldt ? ldtr->limit : r->s.gdt.limit;
+        bool no_ldt = ldt && (ldtr->unusable || !ldtr->present);
+
+        if (no_ldt || off + 7 > limit) {
+            uint32_t ec = ((uint32_t)off & 0xfff8) | (ldt ? 4 : 0);
+            struct diag_exc *e = diag_push_exc(r, X86_GP, true, ec, false, 0);
             if (e) {
-                diag_set_cause(&e->why, "bad-selector",
-                               "selector 0x%llx lies beyond the GDT limit 0x%x",
-                               (unsigned long long)off, r->s.gdt.limit);
+                if (no_ldt)
+                    diag_set_cause(&e->why, "bad-selector",
+                                   "selector 0x%x points into the LDT, but no LDT is loaded", ec);
+                else
+                    diag_set_cause(&e->why, "bad-selector",
+                                   "selector 0x%x lies beyond the %s limit 0x%x", ec,
+                                   ldt ? "LDT" : "GDT", limit);
                 snprintf(e->raised_by, sizeof(e->raised_by), "%s", what);
             }
             return true;

@@ -381,6 +381,16 @@ static void test_bad_selector(void)
     explain();
     EXPECT_CAUSE("bad-selector");
     EXPECT(exc_is(0, X86_GP, 0x30));
+    /* TI=1 with no LDT loaded, then beyond a small LDT: #GP(selector), TI in the code. */
+    snap.s.gpr[X86_RAX] = 0x34;
+    explain();
+    EXPECT_CAUSE("bad-selector");
+    EXPECT(exc_is(0, X86_GP, 0x34));
+    snap.s.seg[X86_SEG_LDTR] =
+        (struct x86_seg){.present = 1, .type = 2, .base = 0x8800, .limit = 0xf};
+    explain();
+    EXPECT_CAUSE("bad-selector");
+    EXPECT(exc_is(0, X86_GP, 0x34));
 }
 
 /* Two reasons: a missing page, and gate 14 points at a 32-bit code segment. */
