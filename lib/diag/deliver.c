@@ -266,6 +266,11 @@ static int check_handler_cs(const struct snapshot *snap, struct diag_report *r, 
         fail(f, X86_GP, ext, "gdt-descriptor", "IDT gate %u selects the null code segment", v);
         return 1;
     }
+    if (!dt && (r->s.seg[X86_SEG_LDTR].unusable || !r->s.seg[X86_SEG_LDTR].present)) {
+        fail(f, X86_GP, sel_ec, "bad-selector",
+             "gate %u's code selector 0x%x points into the LDT, but no LDT is loaded", v, sel);
+        return 1;
+    }
     if ((sel & ~7u) + 7ull > limit) {
         fail(f, X86_GP, sel_ec, "bad-selector",
              "gate %u's code selector 0x%x lies beyond the %s limit 0x%x", v, sel,

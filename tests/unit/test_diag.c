@@ -406,6 +406,12 @@ static void test_gdt_descriptor(void)
     EXPECT(exc_is(1, X86_GP, 0x18 | 1));
     EXPECT(exc_is(2, X86_DF, 0));
     EXPECT_CONTAINS(sb_str(&text), "must be 64-bit (L=1, D=0)");
+    /* A gate selecting the LDT while none is loaded (a stale limit must not matter). */
+    set_gate(14, 0x11000, 0x0c, 0, true);
+    snap.s.seg[X86_SEG_LDTR] = (struct x86_seg){.unusable = 1, .limit = 0xffff};
+    explain();
+    EXPECT_STR(diag_secondary_id(rep), "bad-selector");
+    EXPECT(exc_is(1, X86_GP, 0x0c | 1));
 }
 
 static void test_cr_invalid(void)
