@@ -6,6 +6,8 @@
  * buffer with overflow-safe arithmetic before anything is read, and all
  * multi-byte fields are read with memcpy (the file may be unaligned).
  */
+#include "qemu_regs_internal.h"
+
 #include "ks/elf.h"
 #include "ks/formats.h"
 #include "ks/paging.h"
@@ -148,25 +150,6 @@ static int map_loads(struct loads *acc, const uint8_t *base, struct elfcore *cor
     return 0;
 }
 
-static void seg_from_flags(struct x86_seg *sg, uint32_t sel, uint32_t limit, uint32_t flags,
-                           uint64_t base)
-{
-    /* QEMU keeps the descriptor's high dword layout in its flags (formats.md §1.4). */
-    memset(sg, 0, sizeof(*sg));
-    sg->selector = (uint16_t)sel;
-    sg->limit = limit;
-    sg->base = base;
-    sg->type = (flags >> 8) & 0xf;
-    sg->s = (flags >> 12) & 1;
-    sg->dpl = (flags >> 13) & 3;
-    sg->present = (flags >> 15) & 1;
-    sg->avl = (flags >> 20) & 1;
-    sg->l = (flags >> 21) & 1;
-    sg->db = (flags >> 22) & 1;
-    sg->g = (flags >> 23) & 1;
-    sg->unusable = !sg->present;
-}
-
 static struct elfcore_cpu *cpu_slot(struct elfcore *core, unsigned idx)
 {
     if (idx >= ELFCORE_MAX_CPUS)
@@ -266,7 +249,7 @@ static int note_qemu(struct elfcore *core, unsigned idx, const uint8_t *d, uint3
         uint32_t sel = elf_rd32(s), limit = elf_rd32(s + 4), flags = elf_rd32(s + 8);
         uint64_t base = elf_rd64(s + 16);
         if (i < 8) {
-            seg_from_flags(&c->s.seg[segs[i]], sel, limit, flags, base);
+            qr_seg_from_flags(&c->s.seg[segs[i]], (uint16_t)sel, base, limit, flags);
         } else {
             struct x86_dtable *t = i == 8 ? &c->s.gdt : &c->s.idt;
             t->base = base;

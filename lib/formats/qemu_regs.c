@@ -267,6 +267,24 @@ static int seg_suffix(struct parser *ps, struct cur *c, const struct x86_seg *sg
     return qr_expect_end(ps, c, "the segment type");
 }
 
+void qr_seg_from_flags(struct x86_seg *sg, uint16_t sel, uint64_t base, uint32_t limit,
+                       uint32_t flags)
+{
+    memset(sg, 0, sizeof(*sg));
+    sg->selector = sel;
+    sg->base = base;
+    sg->limit = limit;
+    sg->type = (flags >> 8) & 0xf;
+    sg->s = (flags >> 12) & 1;
+    sg->dpl = (flags >> 13) & 3;
+    sg->present = (flags >> 15) & 1;
+    sg->avl = (flags >> 20) & 1;
+    sg->l = (flags >> 21) & 1;
+    sg->db = (flags >> 22) & 1;
+    sg->g = (flags >> 23) & 1;
+    sg->unusable = !sg->present;
+}
+
 /* "%-3s=%04x <base> %08x %08x[ DPL=%d <type>]" (formats.md §1.4). */
 static int seg_line(struct parser *ps, struct cur *c, int which, const char *name)
 {
@@ -283,20 +301,7 @@ static int seg_line(struct parser *ps, struct cur *c, int which, const char *nam
         !cur_spaces(c) || !cur_hex(c, &limit, NULL) || limit > 0xffffffffu || !cur_spaces(c) ||
         !cur_hex(c, &flags, NULL) || flags > 0xffffffffu || !cur_at_sep(c))
         return qr_fail(ps, "malformed %s line (want selector base limit flags)", name);
-    memset(&sg, 0, sizeof(sg));
-    sg.selector = (uint16_t)sel;
-    sg.base = base;
-    sg.limit = (uint32_t)limit;
-    /* QEMU's internal flags mirror the descriptor's high dword (SDM Vol. 3A §3.4.5). */
-    sg.type = (flags >> 8) & 0xf;
-    sg.s = (flags >> 12) & 1;
-    sg.dpl = (flags >> 13) & 3;
-    sg.present = (flags >> 15) & 1;
-    sg.avl = (flags >> 20) & 1;
-    sg.l = (flags >> 21) & 1;
-    sg.db = (flags >> 22) & 1;
-    sg.g = (flags >> 23) & 1;
-    sg.unusable = !sg.present;
+    qr_seg_from_flags(&sg, (uint16_t)sel, base, (uint32_t)limit, (uint32_t)flags);
     /* Under TCG the limit nibble survives in the flags; KVM-synced state has it zero (§1.4). */
     if ((flags >> 16) & 0xf)
         ps->cur.tcg_flags = true;
