@@ -399,7 +399,7 @@ static int push_walk(struct kt_analysis *a, size_t *cap, const struct kt_walk *w
     return 0;
 }
 
-/* The IDT entry size: 16 bytes in long mode, 8 otherwise (SDM Vol. 3A §7.10, §7.14.1). */
+/* The IDT entry size: 16 bytes in long mode, 8 otherwise (SDM Vol. 3A §6.10, §6.14.1). */
 static unsigned idt_entry_size(const struct kt_walk *w)
 {
     enum pt_mode m = mode_of_walk(w);
@@ -409,7 +409,7 @@ static unsigned idt_entry_size(const struct kt_walk *w)
 /*
  * A failing implicit read (no W/U/F) right after an injection is KVM reading
  * the IDT to deliver it. If the next one reads the #DF gate, KVM escalated
- * to #DF (SDM Vol. 3A §7.15, "Interrupt 8—Double Fault Exception").
+ * to #DF (SDM Vol. 3A §6.15, "Interrupt 8—Double Fault Exception").
  */
 static void chain_note_walk(struct kt_analysis *a, const struct kt_walk *w, size_t ev,
                             uint64_t *idt_base, bool *have_base)

@@ -138,7 +138,7 @@ void kt_render_text(const struct kt_trace *t, const struct kt_analysis *a, struc
         }
         if (a->shutdown)
             sb_printf(sb, "  -> shutdown: a fault while delivering #DF is a triple fault "
-                          "(SDM Vol. 3A §7.15); KVM exits with KVM_EXIT_SHUTDOWN\n");
+                          "(SDM Vol. 3A §6.15); KVM exits with KVM_EXIT_SHUTDOWN\n");
     }
     if (a->last_exit[0])
         sb_printf(sb, "\nLast exit to userspace: %s\n", a->last_exit);
