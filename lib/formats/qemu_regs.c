@@ -603,7 +603,7 @@ static void fill_snapshot(const struct dump *d, struct snapshot *snap, struct qe
         /*
          * Old QEMU prints no EFER. A 64-bit GPR form means CS.L with LMA; the
          * 16-digit GDT/CR form means LMA (formats.md §1.1). LME is set with LMA
-         * (SDM Vol. 3A §10.8.5); NXE cannot be known and stays 0.
+         * (SDM Vol. 3A §9.8.5); NXE cannot be known and stays 0.
          */
         snap->s.efer = (d->is64 || d->lma_form) ? (X86_EFER_LMA | X86_EFER_LME) : 0;
         snap->have |= SNAP_EFER_INFERRED;
