@@ -212,6 +212,63 @@ static const char *verdict_kind(const struct pt_walk *r)
     return "unknown";
 }
 
+/* What the replayed walk (r) under (c) found, level by level, and its one-line reason. */
+static void describe_replay(const struct pt_ctx *c, const struct pt_walk *r,
+                            struct kt_walk_explained *x)
+{
+    x->kind = verdict_kind(r);
+    x->nlevels = r->nlevels < 5 ? r->nlevels : 5;
+    x->fail_level = r->fault_level;
+    for (unsigned i = 0; i < x->nlevels; i++) {
+        const struct pt_level *lv = &r->lv[i];
+        char why[180];
+        pt_level_reason(c, lv, why, sizeof(why));
+        snprintf(x->level_text[i], sizeof(x->level_text[i]), "level %d entry %#llx: %s", lv->level,
+                 (unsigned long long)lv->entry, why);
+        if (lv->verdict == PT_RESERVED)
+            x->rsvd_bits = lv->rsvd_bits;
+    }
+    if (r->nlevels && r->lv[r->nlevels - 1].verdict != PT_OK) {
+        char why[200];
+        pt_level_reason(c, &r->lv[r->nlevels - 1], why, sizeof(why));
+        snprintf(x->reason, sizeof(x->reason), "level %d: %s", r->lv[r->nlevels - 1].level, why);
+    } else if (r->fault && r->perm_why) {
+        char why[200];
+        pt_perm_reason(c, r, why, sizeof(why));
+        snprintf(x->reason, sizeof(x->reason), "permission: %s", why);
+    } else {
+        snprintf(x->reason, sizeof(x->reason), "the replay did not fault");
+    }
+}
+
+/* The assumptions the replay ran under, and whether any of them reproduced the error code. */
+static void describe_assumptions(const struct kt_walk *w, enum pt_mode m, const struct guess *g,
+                                 const struct kt_assume *as, int nxe_known, bool nxe_given,
+                                 struct kt_walk_explained *x)
+{
+    char gb[160] = "";
+
+    /* 1 GiB pages exist only with 64-bit paging (PDPTE.PS in 4- and 5-level). */
+    if (m == PT_MODE_4LEVEL || m == PT_MODE_5LEVEL)
+        snprintf(gb, sizeof(gb), "; 1 GiB pages %s%s", g->gbpages ? "on" : "off",
+                 as->gbpages >= 0 ? ""
+                 : g->gbpages     ? " (assumed)"
+                                  : " in KVM (inferred: only then does the walk fault this "
+                                    "way; see docs/trace.md, 'Why GBPAGES')");
+    snprintf(x->assumed, sizeof(x->assumed),
+             "%s paging (from the levels traced); MAXPHYADDR %u%s%s; EFER.NXE=%d%s%s", mode_text(m),
+             g->maxphyaddr, as->maxphyaddr ? "" : " (assumed)", gb, g->nxe,
+             nxe_given        ? ""
+             : nxe_known >= 0 ? " (inferred: F absent from the error code)"
+                              : " (assumed)",
+             g->smep ? "; CR4.SMEP=1 (F in the error code without NXE)" : "");
+    if (!x->reproduced) {
+        size_t n = strlen(x->assumed);
+        snprintf(x->assumed + n, sizeof(x->assumed) - n,
+                 "; NOT reproduced: no assumption gives error code %#x", w->error_code);
+    }
+}
+
 static void explain_walk(const struct kt_walk *w, size_t widx, const struct kt_assume *as,
                          int nxe_known, bool nxe_given, struct kt_walk_explained *x)
 {
@@ -279,51 +336,8 @@ static void explain_walk(const struct kt_walk *w, size_t widx, const struct kt_a
         free(s);
         return;
     }
-    x->kind = verdict_kind(&r);
-    x->nlevels = r.nlevels < 5 ? r.nlevels : 5;
-    x->fail_level = r.fault_level;
-    for (unsigned i = 0; i < x->nlevels; i++) {
-        const struct pt_level *lv = &r.lv[i];
-        char why[180];
-        pt_level_reason(&c, lv, why, sizeof(why));
-        snprintf(x->level_text[i], sizeof(x->level_text[i]), "level %d entry %#llx: %s", lv->level,
-                 (unsigned long long)lv->entry, why);
-        if (lv->verdict == PT_RESERVED)
-            x->rsvd_bits = lv->rsvd_bits;
-    }
-    if (r.nlevels && r.lv[r.nlevels - 1].verdict != PT_OK) {
-        char why[200];
-        pt_level_reason(&c, &r.lv[r.nlevels - 1], why, sizeof(why));
-        snprintf(x->reason, sizeof(x->reason), "level %d: %s", r.lv[r.nlevels - 1].level, why);
-    } else if (r.fault && r.perm_why) {
-        char why[200];
-        pt_perm_reason(&c, &r, why, sizeof(why));
-        snprintf(x->reason, sizeof(x->reason), "permission: %s", why);
-    } else {
-        snprintf(x->reason, sizeof(x->reason), "the replay did not fault");
-    }
-    {
-        /* 1 GiB pages exist only with 64-bit paging (PDPTE.PS in 4- and 5-level). */
-        char gb[160] = "";
-        if (m == PT_MODE_4LEVEL || m == PT_MODE_5LEVEL)
-            snprintf(gb, sizeof(gb), "; 1 GiB pages %s%s", g.gbpages ? "on" : "off",
-                     as->gbpages >= 0 ? ""
-                     : g.gbpages      ? " (assumed)"
-                                      : " in KVM (inferred: only then does the walk fault this "
-                                        "way; see docs/trace.md, 'Why GBPAGES')");
-        snprintf(x->assumed, sizeof(x->assumed),
-                 "%s paging (from the levels traced); MAXPHYADDR %u%s%s; EFER.NXE=%d%s%s",
-                 mode_text(m), g.maxphyaddr, as->maxphyaddr ? "" : " (assumed)", gb, g.nxe,
-                 nxe_given        ? ""
-                 : nxe_known >= 0 ? " (inferred: F absent from the error code)"
-                                  : " (assumed)",
-                 g.smep ? "; CR4.SMEP=1 (F in the error code without NXE)" : "");
-    }
-    if (!x->reproduced) {
-        size_t n = strlen(x->assumed);
-        snprintf(x->assumed + n, sizeof(x->assumed) - n,
-                 "; NOT reproduced: no assumption gives error code %#x", w->error_code);
-    }
+    describe_replay(&c, &r, x);
+    describe_assumptions(w, m, &g, as, nxe_known, nxe_given, x);
     free(s);
 }
 
