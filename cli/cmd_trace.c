@@ -371,29 +371,25 @@ static int run_traced(char **cmd, const char *inst, const struct record_opts *ro
     return rc;
 }
 
-static int cmd_record(int argc, char **argv)
+/* The options before "--" and the command after it. Returns -1 to go on, else the exit status. */
+static int parse_record_args(int argc, char **argv, struct record_opts *ro, char ***cmd)
 {
-    struct record_opts ro = {
-        .out = "kvmscope-trace.txt", .buffer_kb = 16384, .ex = {.as = {0, -1, -1, false}}};
-    char inst[256];
-    char **cmd = NULL;
-    struct sigaction sa = {0};
-    FILE *out;
-    int rc, status = 0, i;
+    int i;
 
+    *cmd = NULL;
     for (i = 1; i < argc; i++) {
         int r;
         if (!strcmp(argv[i], "--")) {
-            cmd = argv + i + 1;
+            *cmd = argv + i + 1;
             break;
         }
-        r = assume_opt(argc, argv, &i, &ro.ex);
+        r = assume_opt(argc, argv, &i, &ro->ex);
         if (r < 0)
             return CLI_USAGE;
         if (r)
             continue;
         if (!strcmp(argv[i], "--stream")) {
-            ro.stream = true;
+            ro->stream = true;
         } else if (!strcmp(argv[i], "--out") || !strcmp(argv[i], "--timeout") ||
                    !strcmp(argv[i], "--buffer-kb")) {
             uint64_t v;
@@ -402,18 +398,18 @@ static int cmd_record(int argc, char **argv)
                 return CLI_USAGE;
             }
             if (!strcmp(argv[i], "--out")) {
-                ro.out = argv[++i];
+                ro->out = argv[++i];
                 continue;
             }
             if (!cli_u64(CMD, argv[i], argv[i + 1], &v))
                 return CLI_USAGE;
             if (!strcmp(argv[i], "--timeout"))
-                ro.timeout = (double)v;
+                ro->timeout = (double)v;
             else if (v < 64 || v > (1u << 22)) {
                 cli_error(CMD, "--buffer-kb %llu is outside 64..4194304", (unsigned long long)v);
                 return CLI_USAGE;
             } else
-                ro.buffer_kb = (unsigned)v;
+                ro->buffer_kb = (unsigned)v;
             i++;
         } else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
             usage(stdout);
@@ -423,10 +419,26 @@ static int cmd_record(int argc, char **argv)
             return CLI_USAGE;
         }
     }
-    if (!cmd || !cmd[0]) {
+    if (!*cmd || !(*cmd)[0]) {
         cli_error(CMD, "record: no command given after --");
         return CLI_USAGE;
     }
+    return -1;
+}
+
+static int cmd_record(int argc, char **argv)
+{
+    struct record_opts ro = {
+        .out = "kvmscope-trace.txt", .buffer_kb = 16384, .ex = {.as = {0, -1, -1, false}}};
+    char inst[256];
+    char **cmd = NULL;
+    struct sigaction sa = {0};
+    FILE *out;
+    int rc, status = 0;
+
+    rc = parse_record_args(argc, argv, &ro, &cmd);
+    if (rc >= 0)
+        return rc;
     rc = ensure_tracefs();
     if (rc) {
         cli_error(CMD, "tracefs is not available at " TRACEFS " (%s); record needs root",
