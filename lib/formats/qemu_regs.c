@@ -463,13 +463,60 @@ static int code_line(struct parser *ps, struct cur *c)
     return 0;
 }
 
+/* The log lines around the dumps: CPU headers, TCG's exception log, resets, KVM's errors. */
+static int log_line(struct parser *ps, struct cur *c, const char *s, size_t n)
+{
+    bool handled;
+    int rc;
+
+    if (qr_starts(s, n, "CPU#")) {
+        uint64_t v;
+        c->p += 4;
+        if (!cur_dec(c, &v) || v > 4095 || qr_expect_end(ps, c, "CPU#n"))
+            return qr_fail(ps, "malformed CPU#n header");
+        qr_dump_end(ps);
+        ps->pend_cpu = (int)v;
+        return 0;
+    }
+    if (qr_starts(s, n, "check_exception old: ")) {
+        uint64_t old, nw;
+        c->p += 21;
+        if (!cur_0xhex(c, &old) || !cur_lit(c, " new ") || !cur_0xhex(c, &nw))
+            return qr_fail(ps, "malformed check_exception line");
+        ps->check_old = old > 0xff ? -1 : (int)old;
+        qr_dump_end(ps);
+        return 0;
+    }
+    if (qr_is_exception_header(s, n)) {
+        qr_dump_end(ps);
+        return qr_exception_header(ps, c);
+    }
+    if (qr_starts(s, n, "Triple fault")) {
+        qr_dump_end(ps);
+        ps->info->triple_fault = true;
+        return 0;
+    }
+    if (qr_starts(s, n, "CPU Reset")) {
+        qr_dump_end(ps);
+        ps->info->cpu_reset = true;
+        return 0;
+    }
+    {
+        char line[200];
+        snprintf(line, sizeof(line), "%.*s", (int)n, s);
+        rc = qr_kvm_line(ps, c, line, &handled);
+        if (rc || handled)
+            return rc;
+    }
+    return 0; /* not ours: guest output, shell noise, HMP prompt */
+}
+
 static int parse_line(struct parser *ps, const char *s, size_t n)
 {
     static const char *const segnames[X86_NR_SREGS] = {
         "ES =", "CS =", "SS =", "DS =", "FS =", "GS =", "LDT=", "TR ="};
     static const char *const fpu[] = {"FCW=", "FPR", "XMM", "YMM", "ZMM", "Opmask"};
     struct cur c = {s, s + n};
-    bool handled;
     int rc;
 
     if (qr_starts(s, n, "RAX="))
@@ -519,46 +566,7 @@ static int parse_line(struct parser *ps, const char *s, size_t n)
             ps->info->fpu_lines = true;
             return 0;
         }
-    if (qr_starts(s, n, "CPU#")) {
-        uint64_t v;
-        c.p += 4;
-        if (!cur_dec(&c, &v) || v > 4095 || qr_expect_end(ps, &c, "CPU#n"))
-            return qr_fail(ps, "malformed CPU#n header");
-        qr_dump_end(ps);
-        ps->pend_cpu = (int)v;
-        return 0;
-    }
-    if (qr_starts(s, n, "check_exception old: ")) {
-        uint64_t old, nw;
-        c.p += 21;
-        if (!cur_0xhex(&c, &old) || !cur_lit(&c, " new ") || !cur_0xhex(&c, &nw))
-            return qr_fail(ps, "malformed check_exception line");
-        ps->check_old = old > 0xff ? -1 : (int)old;
-        qr_dump_end(ps);
-        return 0;
-    }
-    if (qr_is_exception_header(s, n)) {
-        qr_dump_end(ps);
-        return qr_exception_header(ps, &c);
-    }
-    if (qr_starts(s, n, "Triple fault")) {
-        qr_dump_end(ps);
-        ps->info->triple_fault = true;
-        return 0;
-    }
-    if (qr_starts(s, n, "CPU Reset")) {
-        qr_dump_end(ps);
-        ps->info->cpu_reset = true;
-        return 0;
-    }
-    {
-        char line[200];
-        snprintf(line, sizeof(line), "%.*s", (int)n, s);
-        rc = qr_kvm_line(ps, &c, line, &handled);
-        if (rc || handled)
-            return rc;
-    }
-    return 0; /* not ours: guest output, shell noise, HMP prompt */
+    return log_line(ps, &c, s, n);
 }
 
 /* Copy one line without CR and ANSI escape sequences (monitor sockets add both, §1.5). */
