@@ -71,8 +71,12 @@ int elf_read_ehdr(const void *buf, size_t size, struct elf_ehdr *h, char err[KS_
     const uint8_t *b = buf;
     bool elf64;
 
-    if (!elf_has_magic(buf, size) || size < EI_NIDENT) {
+    if (!elf_has_magic(buf, size)) {
         snprintf(err, KS_ERR_LEN, "not an ELF file (no \\x7fELF magic)");
+        return -EINVAL;
+    }
+    if (size < EI_NIDENT) {
+        snprintf(err, KS_ERR_LEN, "file ends inside the ELF header (%zu bytes)", size);
         return -EINVAL;
     }
     if (b[EI_CLASS] != ELFCLASS64 && b[EI_CLASS] != ELFCLASS32) {

@@ -26,8 +26,11 @@ static void ehdr_rejects(void)
 
     EXPECT(!elf_has_magic(NULL, 0));
     EXPECT(!elf_has_magic(b, 3));
-    EXPECT_EQ(elf_read_ehdr(b, 8, &h, err), -EINVAL); /* magic, but not even e_ident */
-    EXPECT_CONTAINS(err, "not an ELF file");
+    EXPECT_EQ(elf_read_ehdr(b, 3, &h, err), -EINVAL);
+    EXPECT_CONTAINS(err, "no \\x7fELF magic");
+    /* The magic but not even e_ident: truncated, not "not ELF". */
+    EXPECT_EQ(elf_read_ehdr(b, 8, &h, err), -EINVAL);
+    EXPECT_CONTAINS(err, "ends inside the ELF header (8 bytes)");
     EXPECT_EQ(elf_read_ehdr(b, sizeof(Elf32_Ehdr), &h, err), -EINVAL);
     EXPECT_CONTAINS(err, "ends inside the ELF header");
     b[EI_DATA] = ELFDATA2MSB;
