@@ -88,6 +88,7 @@ def main():
     b = os.path.abspath(args.build)
     ks, raw = os.path.join(b, 'kvmscope'), os.path.join(b, 'bench', 'rawkvm')
     g = lambda n: os.path.join(b, 'bench', 'guests', 'pioloop-%d.elf' % n)
+    g64 = lambda n: os.path.join(b, 'bench', 'guests', 'pioloop64-%d.elf' % n)
     seed = os.path.join(b, 'guests', 'seed.elf')
     n = args.nreads
     tmp = tempfile.mkdtemp(prefix='ksprof.')
@@ -97,17 +98,20 @@ def main():
         lines += ['## PIO exit loop: user-space instructions per exit', '',
                   '| peer | Ir total (N=0) | Ir total (N=%d) | Ir per exit |' % n,
                   '|---|---|---|---|']
-        peers = [('rawkvm', lambda k: [raw, '-q', k]),
-                 ('kvmscope run', lambda k: [ks, 'run', k]),
-                 ('kvmscope run --trace', lambda k: [ks, 'run', '--trace',
-                                                     os.path.join(tmp, 'tr.txt'), k])]
+        peers = [('rawkvm', g, lambda k: [raw, '-q', k]),
+                 ('kvmscope run', g, lambda k: [ks, 'run', k]),
+                 ('kvmscope run --trace', g, lambda k: [ks, 'run', '--trace',
+                                                        os.path.join(tmp, 'tr.txt'), k]),
+                 ('rawkvm, 64-bit paged guest', g64, lambda k: [raw, '-q', k]),
+                 ('kvmscope run, 64-bit paged guest', g64, lambda k: [ks, 'run', k])]
         files = {}
-        for name, f in peers:
-            i0, _ = callgrind(tmp, name.replace(' ', '_') + '.0', f(g(0)))
-            i1, cg = callgrind(tmp, name.replace(' ', '_') + '.N', f(g(n)))
+        for name, gf, f in peers:
+            tag = re.sub(r'[^a-z0-9]+', '_', name)
+            i0, _ = callgrind(tmp, tag + '.0', f(gf(0)))
+            i1, cg = callgrind(tmp, tag + '.N', f(gf(n)))
             files[name] = (cg, i0)
             lines.append('| %s | %d | %d | %.0f |' % (name, i0, i1, (i1 - i0) / n))
-        for name in ('kvmscope run', 'kvmscope run --trace'):
+        for name in ('kvmscope run', 'kvmscope run --trace', 'kvmscope run, 64-bit paged guest'):
             lines += ['', 'Top functions (exclusive Ir over the N=%d run), `%s`:' % (n, name), '']
             for ir, fn in top_functions(files[name][0], 10):
                 lines.append('- %.0f Ir/exit: %s' % (ir / n, fn))
@@ -115,9 +119,9 @@ def main():
         lines += ['', '## Startup (pioloop-0: start, print a line, exit)', '',
                   '| peer | Ir total | of which ld.so (dynamic linking) |', '|---|---|---|']
         for name in ('rawkvm', 'kvmscope run'):
-            cg = os.path.join(tmp, 'cg.' + name.replace(' ', '_') + '.0')
+            cg = os.path.join(tmp, 'cg.' + re.sub(r'[^a-z0-9]+', '_', name) + '.0')
             lines.append('| %s | %d | %d |' % (name, files[name][1], ldso_ir(cg)))
-        cg = os.path.join(tmp, 'cg.kvmscope_run.0')
+        cg = os.path.join(tmp, 'cg.kvmscope_run.0')  # the tag of 'kvmscope run'
         lines += ['', 'Top functions (inclusive), `kvmscope run pioloop-0`:', '']
         for ir, fn in top_functions(cg, 14, inclusive=True):
             lines.append('- %d Ir: %s' % (ir, fn))

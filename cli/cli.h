@@ -44,5 +44,7 @@ int cmd_run(int argc, char **argv);
 /* `kvmscope explain` (cli/cmd_explain.c, docs/explain.md). */
 int cmd_explain_dump(int argc, char **argv);
 int cmd_cpu(int argc, char **argv);
+/* `kvmscope lint` (cli/cmd_lint.c, docs/lint.md). */
+int cmd_lint(int argc, char **argv);
 
 #endif

@@ -73,7 +73,7 @@ static int apply_cpu(const char *model, struct snapshot *snap, struct strbuf *no
         return 0;
     }
     snap->cpuid = spec.cpuid;
-    snap->have |= SNAP_HAVE_CPUID | SNAP_HAVE_PT_CPU;
+    snap->have |= SNAP_HAVE_CPUID | SNAP_HAVE_PT_CPU | SNAP_PT_CPU_ASSUMED;
     /* Offline, the host is unknown: assume its KVM gave what the model asks for. */
     cpuid_pt_cpu(&snap->cpuid, true, &snap->pt_cpu);
     if (spec.phys_bits)

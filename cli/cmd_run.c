@@ -5,6 +5,7 @@
 #include "cli.h"
 #include "regdump.h"
 #include "run_gdb.h"
+#include "run_lint.h"
 #include "run_trace.h"
 
 #include "ks/boot.h"
@@ -46,6 +47,7 @@ struct run_opts {
     uint64_t entry, load;
     bool vga, stats, strict, json, irqchip;
     unsigned timeout_ms, last;
+    enum run_lint_mode lint;
     struct run_gdb gdb; /* --gdb, -s, -S (cli/run_gdb.h) */
 };
 
@@ -76,7 +78,8 @@ static void usage(FILE *f)
         "  --strict            an access to a port/MMIO address without a device stops it\n"
         "  --irqchip           in-kernel PIC/IOAPIC/LAPIC and PIT (for interrupt-driven guests)\n"
         "  --json              one JSON object on stdout (console output goes to stderr)\n"
-        "  --last N            exits shown on an abnormal outcome (default 16)\n" RUN_GDB_USAGE
+        "  --last N            exits shown on an abnormal outcome (default 16)\n"
+        "  --lint[=strict]     lint the page tables at the first CR3 load and at exit\n" RUN_GDB_USAGE
         "exit status: docs/exit-status.md\n");
 }
 
@@ -184,6 +187,7 @@ enum {
     OPT_JSON,
     OPT_LAST,
     OPT_IRQCHIP,
+    OPT_LINT,
 };
 
 /* Returns -1 to go on, or the exit status. */
@@ -206,6 +210,7 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
         {"json", no_argument, NULL, OPT_JSON},
         {"last", required_argument, NULL, OPT_LAST},
         {"irqchip", no_argument, NULL, OPT_IRQCHIP},
+        {"lint", optional_argument, NULL, OPT_LINT},
         {"help", no_argument, NULL, 'h'},
         RUN_GDB_LONGOPT,
         {NULL, 0, NULL, 0},
@@ -274,6 +279,12 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
             break;
         case OPT_IRQCHIP:
             o->irqchip = true;
+            break;
+        case OPT_LINT:
+            if (!run_lint_parse(optarg, &o->lint)) {
+                cli_error(CMD, "--lint takes no value or =strict, not '%s'", optarg);
+                return CLI_USAGE;
+            }
             break;
         case OPT_LAST:
             if (!cli_u64(CMD, "--last", optarg, &v))
@@ -478,6 +489,7 @@ struct run_ctx {
     FILE *console, *trace_text, *trace_json;
     struct vga_text *vga;
     struct boot_result boot;
+    struct run_lint *lint;
 };
 
 static int setup_devices(struct run_ctx *c)
@@ -691,6 +703,10 @@ static void report(struct run_ctx *c, const struct vmm_exit *e, int status)
             diag_render_json(dr, &ex);
             sb_printf(&sb, ",\"explanation\":%s", sb_str(&ex));
         }
+        if (c->lint) {
+            sb_puts(&sb, ",\"lint\":");
+            run_lint_json(c->lint, &sb);
+        }
         sb_puts(&sb, "}\n");
         fputs(sb_str(&sb), stdout);
         fflush(stdout);
@@ -726,6 +742,10 @@ static int run_guest(struct run_ctx *c)
         return rc;
     if (c->trace)
         vmm_trace_set_sink(c->vm, run_trace_sink, c->trace);
+    if (c->o.lint && !(c->lint = run_lint_start(c->vm, c->o.cpu, stderr))) {
+        cli_error(CMD, "out of memory");
+        return CLI_HOST;
+    }
     if (run_gdb_enabled(&c->o.gdb)) {
         rc = run_gdb_session(&c->o.gdb, c->vm, c->o.timeout_ms, &e);
         if (rc >= 0) {
@@ -746,6 +766,12 @@ static int run_guest(struct run_ctx *c)
         return CLI_HOST;
     }
     status = outcome_status(&e);
+    if (c->lint) {
+        fflush(c->console);
+        run_lint_final(c->lint, vmm_outcome_name(e.outcome));
+        if (c->o.lint == RUN_LINT_STRICT && run_lint_findings(c->lint) && !abnormal(&e))
+            status = RUN_LINT_STATUS;
+    }
     if (c->o.vga && c->vga && vga_touched(c->vga))
         vga_print(c->vga, c->console);
     fflush(c->console);
@@ -767,6 +793,7 @@ int cmd_run(int argc, char **argv)
         if (rc == CLI_OK)
             rc = run_guest(&c);
     }
+    run_lint_free(c.lint);
     vmm_destroy(c.vm);
     run_trace_free(c.trace);
     if (c.console && c.console != stdout && c.console != stderr)

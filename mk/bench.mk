@@ -10,7 +10,9 @@ BENCH_GUEST_LDFLAGS := -n -z noexecstack --no-warn-rwx-segments -T bench/guests/
 BENCH_NREADS ?= 20000
 BENCH_TOOLS := $(BENCH_DIR)/rawkvm $(BENCH_DIR)/runtime $(BENCH_DIR)/mkptimg $(BENCH_DIR)/ksprobe.so
 BENCH_GUESTS := $(BENCH_DIR)/guests/pioloop-0.elf $(BENCH_DIR)/guests/pioloop-100.elf \
-	$(BENCH_DIR)/guests/pioloop-$(BENCH_NREADS).elf $(BENCH_DIR)/guests/cr3halt.elf
+	$(BENCH_DIR)/guests/pioloop-$(BENCH_NREADS).elf $(BENCH_DIR)/guests/cr3halt.elf \
+	$(BENCH_DIR)/guests/pioloop64-0.elf $(BENCH_DIR)/guests/pioloop64-100.elf \
+	$(BENCH_DIR)/guests/pioloop64-$(BENCH_NREADS).elf
 
 # tests/cli/test_bench.sh checks these tools, so `make tests` builds them too.
 tests: $(BENCH_TOOLS) $(BENCH_GUESTS)
@@ -26,6 +28,12 @@ $(BENCH_DIR)/ksprobe.so: bench/ksprobe.c
 	$(Q)$(CC) $(BENCH_CFLAGS) -shared -fPIC -o $@ $< -ldl
 
 $(BENCH_DIR)/guests/pioloop-%.elf: bench/guests/pioloop.asm bench/guests/link.ld
+	@mkdir -p $(dir $@)
+	@[ "$(V)" = 1 ] || echo "  GUEST   $@"
+	$(Q)nasm -f elf32 -DNREADS=$* -o $@.o $<
+	$(Q)ld -m elf_i386 $(BENCH_GUEST_LDFLAGS) -o $@ $@.o
+
+$(BENCH_DIR)/guests/pioloop64-%.elf: bench/guests/pioloop64.asm bench/guests/link.ld
 	@mkdir -p $(dir $@)
 	@[ "$(V)" = 1 ] || echo "  GUEST   $@"
 	$(Q)nasm -f elf32 -DNREADS=$* -o $@.o $<

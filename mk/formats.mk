@@ -22,5 +22,6 @@ FORMATS_HAVE_TRACECMD := $(shell pkg-config --exists $(FORMATS_TRACE_PKGS) 2>/de
 ifeq ($(FORMATS_HAVE_TRACECMD),1)
 $(BUILD)/obj/lib/formats/ktrace_dat.o: ALL_CFLAGS += -DKS_HAVE_TRACECMD \
 	$(shell pkg-config --cflags $(FORMATS_TRACE_PKGS))
-LDLIBS += $(shell pkg-config --libs $(FORMATS_TRACE_PKGS))
+# Loaded with dlopen() when a trace.dat is read (see ktrace_dat.c), not linked.
+LDLIBS += -ldl
 endif

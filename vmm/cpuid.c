@@ -87,8 +87,8 @@ static const char *consequence(const struct cpu_feature *f)
         const char *name, *text;
     } c[] = {
         {"pdpe1gb", "a guest that maps them faults with P|RSVD (#PF error code 0x9)"},
-        {"smep", "a guest that sets CR4.SMEP anyway should get #GP (spec/host.md: this PVM host "
-                 "accepts it)"},
+        {"smep", "a guest that sets CR4.SMEP anyway should get #GP (some KVM hosts, such as PVM, "
+                 "accept and enforce it)"},
         {"smap", "a guest that sets CR4.SMAP anyway gets #GP"},
         {"pku", "a guest that sets CR4.PKE anyway gets #GP"},
         {"la57", "a guest that sets CR4.LA57 anyway gets #GP; 5-level paging is unavailable"},

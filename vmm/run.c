@@ -298,7 +298,8 @@ static int run_loop(struct vmm *vm, uint64_t deadline, struct vmm_exit *out)
         rc = sync_in(vm);
         if (rc)
             return host_error(out, rc);
-        if (prev)
+        /* The handling time is only written out by a trace sink: skip the clock otherwise. */
+        if (prev && vm->sink)
             prev->handle_ns = (uint32_t)(now_ns() - prev->t_ns);
         rc = ioctl(vm->vcpu_fd, KVM_RUN, 0);
         if (ks_unlikely(rc < 0)) {
@@ -334,6 +335,8 @@ static int run_loop(struct vmm *vm, uint64_t deadline, struct vmm_exit *out)
         rec->size = rec->flags = 0;
         rec->insn_len = (uint8_t)vmm_fetch_insn(vm, rec->insn, sizeof(rec->insn));
         out->kvm_reason = run->exit_reason;
+        if (ks_unlikely(vm->paging_fn != NULL))
+            vmm_paging_watch_exit(vm);
         if (vmm_handle_exit(vm, out, rec))
             return 0;
         prev = rec;

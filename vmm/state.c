@@ -378,6 +378,7 @@ int vmm_snapshot(struct vmm *vm, struct snapshot *snap)
         snap->fail_entry_reason = e->code;
     snap->cpuid = vm->cpuid;
     snap->pt_cpu = vm->pt_cpu;
+    snap->host_gbpages = cpuid_has(&vm->supported, cpu_feature_find("pdpe1gb"));
     snprintf(snap->cpu_model, sizeof(snap->cpu_model), "%s", vm->cpu_name);
     snap->mem = &vm->gmem;
     snprintf(snap->source, sizeof(snap->source), "kvmscope run");

@@ -82,6 +82,10 @@ struct vmm {
 
     struct fetch_cache fetch;
 
+    /* `run --lint`: called after each exit until it returns true (vmm_watch_paging). */
+    vmm_paging_fn paging_fn;
+    void *paging_opaque;
+
     volatile int kicked;
     pthread_t thread; /* the thread inside vmm_run, for vmm_kick */
     volatile int running;
@@ -111,6 +115,9 @@ unsigned vmm_fetch_insn(struct vmm *vm, uint8_t *buf, unsigned len);
  * which fake exits this host's KVM never produces (string PIO with count > 1).
  */
 bool vmm_handle_exit(struct vmm *vm, struct vmm_exit *out, struct vmm_trace_rec *rec);
+
+/* paging_watch.c: hand the exit's paging state to vm->paging_fn (set: checked by the caller). */
+void vmm_paging_watch_exit(struct vmm *vm);
 
 /* trace.c */
 int vmm_trace_init(struct vmm *vm, unsigned entries);

@@ -25,6 +25,8 @@ enum snap_have {
     SNAP_HAVE_CPUID = 1u << 7,
     SNAP_HAVE_PT_CPU = 1u << 8, /* (pt_cpu) states KVM's effective walk features */
     SNAP_HAVE_CPL = 1u << 9,
+    /* (pt_cpu) comes from a CPU model the user named or a default, not from the live vCPU. */
+    SNAP_PT_CPU_ASSUMED = 1u << 10,
 };
 
 /* How the guest stopped. */
@@ -77,6 +79,13 @@ struct snapshot {
 
     unsigned n_exc;              /* known exceptions (optional) */
     struct snap_exception exc[SNAP_MAX_EXC];
+
+    /*
+     * Whether the host's KVM offers 1 GiB pages at all (pdpe1gb in
+     * KVM_GET_SUPPORTED_CPUID): 1 yes, 0 no, -1 unknown (offline artifacts).
+     * The explainer only promises that -cpu ...,pdpe1gb helps when it is 1.
+     */
+    int host_gbpages;
 };
 
 /* Zero a snapshot and set KVM's defaults for unknown walk features (MAXPHYADDR 36). */

@@ -180,6 +180,33 @@ const struct vmm_exit *vmm_last_exit(const struct vmm *vm);
  */
 void vmm_kick(struct vmm *vm);
 
+/*
+ * A paging watch (`run --lint`, docs/lint.md). KVM does not exit to
+ * userspace on MOV to CR3, but with KVM_CAP_SYNC_REGS CR0/CR3/CR4/EFER come
+ * back with every exit at no cost, so the watch sees paging state changes at
+ * the next exit after them. After each exit, before it is handled, (fn) gets
+ * the vCPU's paging context (as vmm_pt_ctx) until it returns true; then the
+ * watch is removed. NULL removes it. Without a watch the run loop pays one
+ * branch per exit.
+ */
+typedef bool (*vmm_paging_fn)(void *opaque, const struct pt_ctx *c);
+void vmm_watch_paging(struct vmm *vm, vmm_paging_fn fn, void *opaque);
+
+/*
+ * The paging context of the vCPU as of its last exit (CR0, CR3, CR4, EFER,
+ * RFLAGS from the synced registers, no ioctl) with the walk features KVM uses
+ * (vmm_pt_cpu). PAE PDPTE registers are not read: pdptr_valid is false, so
+ * lib/paging loads them from CR3 as the MOV to CR3 did.
+ */
+void vmm_pt_ctx(const struct vmm *vm, struct pt_ctx *out);
+
+/*
+ * Whether this host's KVM can give a guest 1 GiB pages at all: pdpe1gb
+ * (CPUID.80000001H:EDX[26]) in KVM_GET_SUPPORTED_CPUID. False on the PVM
+ * hosts of spec/host.md, whatever -cpu model is asked for.
+ */
+bool vmm_host_gbpages(const struct vmm *vm);
+
 /* Fill (snap) from the stopped vCPU and guest memory (snap->mem points into the VM). */
 int vmm_snapshot(struct vmm *vm, struct snapshot *snap);
 

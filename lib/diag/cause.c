@@ -180,19 +180,22 @@ static void fix_gbpages(const struct snapshot *snap, struct diag_report *r,
     bool asked = cpu_arg_requests(snap, "pdpe1gb");
     bool eff_known = snap->have & SNAP_HAVE_PT_CPU;
 
-    if ((in_cpuid && eff_known && !snap->pt_cpu.gbpages) ||
+    if (snap->host_gbpages == 0 || (in_cpuid && eff_known && !snap->pt_cpu.gbpages) ||
         (asked && (snap->have & SNAP_HAVE_CPUID) && !in_cpuid)) {
         diag_add_fix(r,
                      "this host's KVM does not offer 1 GiB pages (KVM_GET_SUPPORTED_CPUID "
                      "lacks pdpe1gb%s): no -cpu flag can fix it here; map with 2 MiB pages "
                      "instead",
                      in_cpuid ? ", so KVM ignores the bit in the vCPU's CPUID"
-                              : ", so the requested pdpe1gb was dropped");
+                     : asked  ? ", so the requested pdpe1gb was dropped"
+                              : "");
+        fix_cpu_flag(snap, r, "pdpe1gb", "1 GiB pages on a host whose KVM offers them");
     } else {
         fix_cpu_flag(snap, r, "pdpe1gb", "1 GiB pages");
-        diag_add_fix(r, "that works only if the host's KVM offers pdpe1gb (`kvmscope cpu MODEL` "
-                        "shows it; nested and PVM hosts such as this one do not): otherwise map "
-                        "with 2 MiB pages");
+        if (snap->host_gbpages < 0)
+            diag_add_fix(r, "that works only if the host's KVM offers pdpe1gb (`kvmscope cpu "
+                            "MODEL` on that host shows it; nested and PVM hosts often do not): "
+                            "otherwise map with 2 MiB pages");
     }
     if (lv)
         diag_add_fix(r,
@@ -305,6 +308,16 @@ void diag_make_fixes(const struct snapshot *snap, struct diag_report *r)
     if (!strcmp(id, "cr-invalid"))
         diag_add_fix(r, "enter long mode in the architectural order: CR0.PE, then CR4.PAE, "
                         "EFER.LME, then CR0.PG (SDM Vol. 3A 9.8.5)");
+    if (!strcmp(id, "emulation-failure")) {
+        diag_add_fix(r, "KVM emulates instructions only when it must (MMIO, invalid guest state, "
+                        "and on shadow-paging hosts such as PVM every CPL0 instruction): run "
+                        "where the CPU executes it natively (VT-x/AMD-V with EPT/NPT), or avoid "
+                        "the instruction on this path");
+        if (!strncmp(r->insn.mnemonic, "iret", 4))
+            diag_add_fix(r, "on PVM hosts a 32-bit IRET at CPL0 is known not to be emulated "
+                            "(IRETQ in 64-bit mode is): return from handlers with pop + jmp "
+                            "while debugging here, or use 64-bit handlers");
+    }
     if (!strcmp(id, "cr-unsupported") && r->n_fix == 0)
         diag_add_fix(r, "do not set the bit, or give the vCPU the feature with -cpu");
 }

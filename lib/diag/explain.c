@@ -389,6 +389,28 @@ static void infer_first(const struct snapshot *snap, struct diag_report *r, bool
         }
         return;
     }
+    if (snap->event == SNAP_EV_INTERNAL_ERROR && snap->internal_suberror == 1 &&
+        (snap->have & SNAP_PT_CPU_ASSUMED)) {
+        diag_note(r,
+                  "KVM reported an emulation failure, but with the assumed CPU model `%s` at "
+                  "RIP translates and does not fault: either the vCPU's features differ (give "
+                  "--cpu as the guest ran), or KVM's emulator could not handle the instruction",
+                  r->insn.intel);
+        return;
+    }
+    if (snap->event == SNAP_EV_INTERNAL_ERROR && snap->internal_suberror == 1) {
+        /*
+         * KVM_INTERNAL_ERROR_EMULATION (arch/x86/kvm/x86.c handle_emulation_failure): the
+         * fetch and every operand translate, so the guest did nothing wrong architecturally;
+         * KVM's emulator gave up on the instruction itself.
+         */
+        r->has_cause = true;
+        diag_set_cause(&r->cause, "emulation-failure",
+                       "KVM's instruction emulator could not emulate `%s` at 0x%llx (CPL %u): "
+                       "its fetch and operands translate, so the instruction is valid here",
+                       r->insn.intel, (unsigned long long)r->rip_linear, r->cpl);
+        return;
+    }
     diag_note(r, "`%s` at RIP does not fault when replayed; the cause lies elsewhere",
               r->insn.intel);
 }

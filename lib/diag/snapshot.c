@@ -7,6 +7,7 @@ void snapshot_init(struct snapshot *snap)
     memset(snap, 0, sizeof(*snap));
     /* KVM's default without CPUID leaf 0x80000008 (spec/paging.md §2.6). */
     snap->pt_cpu.maxphyaddr = 36;
+    snap->host_gbpages = -1;
 }
 
 void snapshot_pt_ctx(const struct snapshot *snap, struct pt_ctx *out)

@@ -54,7 +54,8 @@ else
 fi
 
 # --- KVM peers
-kvm_tests=(rawkvm-boot runtime-status probe-runs-rawkvm probe-runs-kvmscope)
+kvm_tests=(rawkvm-boot runtime-status probe-runs-rawkvm probe-runs-kvmscope probe-runs-rawkvm-64
+           probe-runs-kvmscope-64)
 if ! [ -c /dev/kvm ] || ! [ -r /dev/kvm ] || ! [ -w /dev/kvm ]; then
     for t in "${kvm_tests[@]}"; do skip "bench/$t" "no usable /dev/kvm"; done
     exit $((fails > 0))
@@ -95,9 +96,12 @@ probe_runs() { # name command...
     fi
 }
 probe_runs probe-runs-rawkvm "$B/rawkvm" -q "$B/guests/pioloop-100.elf"
+probe_runs probe-runs-rawkvm-64 "$B/rawkvm" -q "$B/guests/pioloop64-100.elf"
 if "$KS" run --help >/dev/null 2>&1; then
     probe_runs probe-runs-kvmscope "$KS" run "$B/guests/pioloop-100.elf"
+    probe_runs probe-runs-kvmscope-64 "$KS" run "$B/guests/pioloop64-100.elf"
 else
     skip bench/probe-runs-kvmscope "this kvmscope has no 'run' command"
+    skip bench/probe-runs-kvmscope-64 "this kvmscope has no 'run' command"
 fi
 exit $((fails > 0))

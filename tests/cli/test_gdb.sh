@@ -171,7 +171,13 @@ GDB_PID=$!
 { timeout 60 bash -c "while kill -0 $GDB_PID 2>/dev/null; do sleep 0.2; done" ||
     kill -KILL "$GDB_PID"; } 2>/dev/null &
 WATCHDOG=$!
-sleep 1.5
+# Interrupt only once GDB has resumed the guest: a SIGINT that arrives while GDB is
+# still connecting (a loaded machine) is not a Ctrl-C of a running target.
+for _ in $(seq 150); do
+    grep -q '^Continuing' "$TMP/gdb.out" 2>/dev/null && break
+    sleep 0.2
+done
+sleep 0.5
 kill -INT "$GDB_PID"
 wait "$GDB_PID"
 wait "$WATCHDOG"
