@@ -315,6 +315,58 @@ static bool check_far_return(const struct snapshot *snap, struct diag_report *r)
 }
 
 /* Find the first exception from the instruction at RIP (spec §5.6: how KVM's emulator sees it). */
+/*
+ * The instruction at RIP fetched and every operand translated: what it raises
+ * by itself (#UD, a bad far-return frame, INT n), or why KVM stopped anyway.
+ */
+static void insn_translates(const struct snapshot *snap, struct diag_report *r, bool *software)
+{
+    if (!strcmp(r->insn.mnemonic, "ud2") || !strcmp(r->insn.mnemonic, "ud1") ||
+        !strcmp(r->insn.mnemonic, "ud0")) {
+        /* A deliberate #UD (BUG()-style): not a cause in itself, its delivery may be. */
+        struct diag_exc *e = diag_push_exc(r, X86_UD, false, 0, false, 0);
+        if (e)
+            snprintf(e->raised_by, sizeof(e->raised_by), "`%s` (raises #UD on purpose)",
+                     r->insn.intel);
+        return;
+    }
+    if (check_far_return(snap, r))
+        return;
+    if (r->insn.is_int) {
+        struct diag_exc *e = diag_push_exc(r, r->insn.int_vector, false, 0, false, 0);
+        if (e) {
+            snprintf(e->raised_by, sizeof(e->raised_by), "`%s` (a software interrupt)",
+                     r->insn.intel);
+            *software = true;
+        }
+        return;
+    }
+    if (snap->event == SNAP_EV_INTERNAL_ERROR && snap->internal_suberror == 1 &&
+        (snap->have & SNAP_PT_CPU_ASSUMED)) {
+        diag_note(r,
+                  "KVM reported an emulation failure, but with the assumed CPU model `%s` at "
+                  "RIP translates and does not fault: either the vCPU's features differ (give "
+                  "--cpu as the guest ran), or KVM's emulator could not handle the instruction",
+                  r->insn.intel);
+        return;
+    }
+    if (snap->event == SNAP_EV_INTERNAL_ERROR && snap->internal_suberror == 1) {
+        /*
+         * KVM_INTERNAL_ERROR_EMULATION (arch/x86/kvm/x86.c handle_emulation_failure): the
+         * fetch and every operand translate, so the guest did nothing wrong architecturally;
+         * KVM's emulator gave up on the instruction itself.
+         */
+        r->has_cause = true;
+        diag_set_cause(&r->cause, "emulation-failure",
+                       "KVM's instruction emulator could not emulate `%s` at 0x%llx (CPL %u): "
+                       "its fetch and operands translate, so the instruction is valid here",
+                       r->insn.intel, (unsigned long long)r->rip_linear, r->cpl);
+        return;
+    }
+    diag_note(r, "`%s` at RIP does not fault when replayed; the cause lies elsewhere",
+              r->insn.intel);
+}
+
 static void infer_first(const struct snapshot *snap, struct diag_report *r, bool *software)
 {
     char what[DIAG_TEXT];
@@ -369,50 +421,7 @@ static void infer_first(const struct snapshot *snap, struct diag_report *r, bool
     for (unsigned i = 0; i < r->insn.n_acc; i++)
         if (check_access(snap, r, &r->insn.acc[i]))
             return;
-    if (!strcmp(r->insn.mnemonic, "ud2") || !strcmp(r->insn.mnemonic, "ud1") ||
-        !strcmp(r->insn.mnemonic, "ud0")) {
-        /* A deliberate #UD (BUG()-style): not a cause in itself, its delivery may be. */
-        struct diag_exc *e = diag_push_exc(r, X86_UD, false, 0, false, 0);
-        if (e)
-            snprintf(e->raised_by, sizeof(e->raised_by), "`%s` (raises #UD on purpose)",
-                     r->insn.intel);
-        return;
-    }
-    if (check_far_return(snap, r))
-        return;
-    if (r->insn.is_int) {
-        struct diag_exc *e = diag_push_exc(r, r->insn.int_vector, false, 0, false, 0);
-        if (e) {
-            snprintf(e->raised_by, sizeof(e->raised_by), "`%s` (a software interrupt)",
-                     r->insn.intel);
-            *software = true;
-        }
-        return;
-    }
-    if (snap->event == SNAP_EV_INTERNAL_ERROR && snap->internal_suberror == 1 &&
-        (snap->have & SNAP_PT_CPU_ASSUMED)) {
-        diag_note(r,
-                  "KVM reported an emulation failure, but with the assumed CPU model `%s` at "
-                  "RIP translates and does not fault: either the vCPU's features differ (give "
-                  "--cpu as the guest ran), or KVM's emulator could not handle the instruction",
-                  r->insn.intel);
-        return;
-    }
-    if (snap->event == SNAP_EV_INTERNAL_ERROR && snap->internal_suberror == 1) {
-        /*
-         * KVM_INTERNAL_ERROR_EMULATION (arch/x86/kvm/x86.c handle_emulation_failure): the
-         * fetch and every operand translate, so the guest did nothing wrong architecturally;
-         * KVM's emulator gave up on the instruction itself.
-         */
-        r->has_cause = true;
-        diag_set_cause(&r->cause, "emulation-failure",
-                       "KVM's instruction emulator could not emulate `%s` at 0x%llx (CPL %u): "
-                       "its fetch and operands translate, so the instruction is valid here",
-                       r->insn.intel, (unsigned long long)r->rip_linear, r->cpl);
-        return;
-    }
-    diag_note(r, "`%s` at RIP does not fault when replayed; the cause lies elsewhere",
-              r->insn.intel);
+    insn_translates(snap, r, software);
 }
 
 /* Start from the exceptions the source saw (e.g. a TCG -d int log). */
