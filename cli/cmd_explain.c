@@ -103,7 +103,15 @@ static void print_notes_json(struct strbuf *sb, const char *notes)
     sb_puts(sb, "]");
 }
 
-int cmd_explain_dump(int argc, char **argv)
+struct explain_args {
+    struct offline_inputs in;
+    const char *cpu;
+    bool json, have_efer, have_maxphy, cpu_given;
+    uint64_t efer, maxphy;
+};
+
+/* Returns -1 to go on, else the exit status (usage errors, --help). */
+static int parse_args(int argc, char **argv, struct explain_args *a)
 {
     static const struct option longopts[] = {
         {"regs", required_argument, NULL, 'r'},
@@ -117,53 +125,48 @@ int cmd_explain_dump(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    struct offline_inputs in = {0};
-    const char *cpu = "qemu64";
-    bool json = false, have_efer = false, have_maxphy = false, cpu_given = false;
-    uint64_t efer = 0, maxphy = 0;
-    struct offline o;
-    struct diag_report *r = NULL;
-    struct strbuf notes, out;
-    char err[KS_ERR_LEN];
-    int opt, status;
+    int opt;
 
+    memset(a, 0, sizeof(*a));
+    a->cpu = "qemu64";
     optind = 1;
     opterr = 0;
     while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
         switch (opt) {
         case 'r':
-            in.regs_path = optarg;
+            a->in.regs_path = optarg;
             break;
         case 'd':
-            in.core_path = optarg;
+            a->in.core_path = optarg;
             break;
         case 'm':
-            in.mem_spec = optarg;
+            a->in.mem_spec = optarg;
             break;
         case 's':
-            in.kernel_path = optarg;
+            a->in.kernel_path = optarg;
             break;
         case 'c':
-            cpu = optarg;
-            cpu_given = true;
+            a->cpu = optarg;
+            a->cpu_given = true;
             break;
         case 'j':
-            json = true;
+            a->json = true;
             break;
         case 'e':
-            if (!cli_u64(cmd, "--efer", optarg, &efer))
+            if (!cli_u64(cmd, "--efer", optarg, &a->efer))
                 return CLI_USAGE;
-            have_efer = true;
+            a->have_efer = true;
             break;
         case 'p':
-            if (!cli_u64(cmd, "--maxphyaddr", optarg, &maxphy))
+            if (!cli_u64(cmd, "--maxphyaddr", optarg, &a->maxphy))
                 return CLI_USAGE;
-            if (maxphy < 32 || maxphy > 52) {
+            /* SDM Vol. 3A §4.1.4: MAXPHYADDR is at most 52. */
+            if (a->maxphy < 32 || a->maxphy > 52) {
                 cli_error(cmd, "--maxphyaddr: %llu is not between 32 and 52",
-                          (unsigned long long)maxphy);
+                          (unsigned long long)a->maxphy);
                 return CLI_USAGE;
             }
-            have_maxphy = true;
+            a->have_maxphy = true;
             break;
         case 'h':
             fputs(usage_text, stdout);
@@ -181,13 +184,52 @@ int cmd_explain_dump(int argc, char **argv)
         cli_error(cmd, "unexpected argument '%s'", argv[optind]);
         return CLI_USAGE;
     }
-    if (!in.regs_path && !in.core_path) {
+    if (!a->in.regs_path && !a->in.core_path) {
         cli_error(cmd, "give --regs FILE and/or --dump FILE");
         fputs(usage_text, stderr);
         return CLI_USAGE;
     }
+    return -1;
+}
 
-    if (offline_load(&in, &o, err) < 0) {
+/* The report, as JSON or as text with the loader's notes first. */
+static void render(const struct diag_report *r, const char *source, const char *notes, bool json,
+                   struct strbuf *out)
+{
+    if (json) {
+        sb_puts(out, "{\"source\":");
+        sb_json_str(out, source);
+        sb_puts(out, ",\"notes\":");
+        print_notes_json(out, notes);
+        sb_puts(out, ",\"explanation\":");
+        diag_render_json(r, out);
+        sb_puts(out, "}\n");
+        return;
+    }
+    for (const char *p = notes; *p;) {
+        const char *nl = strchr(p, '\n');
+        size_t n = nl ? (size_t)(nl - p) : strlen(p);
+
+        if (n)
+            sb_printf(out, "note: %.*s\n", (int)n, p);
+        p += n + (nl ? 1 : 0);
+    }
+    diag_render_text(r, out);
+}
+
+int cmd_explain_dump(int argc, char **argv)
+{
+    struct explain_args a;
+    struct offline o;
+    struct diag_report *r = NULL;
+    struct strbuf notes, out;
+    char err[KS_ERR_LEN];
+    int status;
+
+    status = parse_args(argc, argv, &a);
+    if (status >= 0)
+        return status;
+    if (offline_load(&a.in, &o, err) < 0) {
         cli_error(cmd, "%s", err);
         offline_close(&o);
         return CLI_INPUT;
@@ -195,21 +237,21 @@ int cmd_explain_dump(int argc, char **argv)
     sb_init(&notes);
     sb_init(&out);
     sb_puts(&notes, o.notes);
-    status = apply_cpu(cpu, &o.snap, &notes);
+    status = apply_cpu(a.cpu, &o.snap, &notes);
     if (status) {
         offline_close(&o);
         sb_free(&notes);
         return status;
     }
-    if (!cpu_given)
+    if (!a.cpu_given)
         sb_puts(&notes, "no --cpu given: assumed QEMU's default -cpu qemu64 (no 1 GiB pages, "
                         "MAXPHYADDR 40)\n");
-    if (have_efer) {
-        o.snap.s.efer = efer;
+    if (a.have_efer) {
+        o.snap.s.efer = a.efer;
         o.snap.have = (o.snap.have | SNAP_HAVE_EFER) & ~SNAP_EFER_INFERRED;
     }
-    if (have_maxphy)
-        o.snap.pt_cpu.maxphyaddr = (unsigned)maxphy;
+    if (a.have_maxphy)
+        o.snap.pt_cpu.maxphyaddr = (unsigned)a.maxphy;
     if (o.have_text)
         known_exceptions(&o.info, &o.snap);
     if (o.snap.n_exc > 0)
@@ -224,25 +266,7 @@ int cmd_explain_dump(int argc, char **argv)
         sb_free(&notes);
         return CLI_HOST;
     }
-    if (json) {
-        sb_puts(&out, "{\"source\":");
-        sb_json_str(&out, o.snap.source);
-        sb_puts(&out, ",\"notes\":");
-        print_notes_json(&out, sb_str(&notes));
-        sb_puts(&out, ",\"explanation\":");
-        diag_render_json(r, &out);
-        sb_puts(&out, "}\n");
-    } else {
-        const char *p = sb_str(&notes);
-        while (*p) {
-            const char *nl = strchr(p, '\n');
-            size_t n = nl ? (size_t)(nl - p) : strlen(p);
-            if (n)
-                sb_printf(&out, "note: %.*s\n", (int)n, p);
-            p += n + (nl ? 1 : 0);
-        }
-        diag_render_text(r, &out);
-    }
+    render(r, o.snap.source, sb_str(&notes), a.json, &out);
     fputs(sb_str(&out), stdout);
     status = diag_has_cause(r) ? CLI_FOUND : CLI_OK;
     diag_free(r);

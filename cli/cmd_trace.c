@@ -357,16 +357,73 @@ static int run_traced(char **cmd, const char *inst, const struct record_opts *ro
     if (fd_pipe >= 0) {
         drain(fd_pipe, out, &total);
         close(fd_pipe);
-    } else {
-        int fd;
+    } else if (!ro->stream) {
+        int fd, rc2;
         snprintf(path, sizeof(path), "%s/trace", inst);
         fd = open(path, O_RDONLY | O_CLOEXEC);
         if (fd < 0)
-            return -errno;
-        rc = drain(fd, out, &total);
+            return rc ? rc : -errno;
+        rc2 = drain(fd, out, &total);
         close(fd);
+        if (!rc)
+            rc = rc2; /* keep the first error (e.g. the start signal not written) */
     }
     return rc;
+}
+
+/* The options before "--" and the command after it. Returns -1 to go on, else the exit status. */
+static int parse_record_args(int argc, char **argv, struct record_opts *ro, char ***cmd)
+{
+    int i;
+
+    *cmd = NULL;
+    for (i = 1; i < argc; i++) {
+        int r;
+        if (!strcmp(argv[i], "--")) {
+            *cmd = argv + i + 1;
+            break;
+        }
+        r = assume_opt(argc, argv, &i, &ro->ex);
+        if (r < 0)
+            return CLI_USAGE;
+        if (r)
+            continue;
+        if (!strcmp(argv[i], "--stream")) {
+            ro->stream = true;
+        } else if (!strcmp(argv[i], "--out") || !strcmp(argv[i], "--timeout") ||
+                   !strcmp(argv[i], "--buffer-kb")) {
+            uint64_t v;
+            if (i + 1 >= argc) {
+                cli_error(CMD, "%s needs a value", argv[i]);
+                return CLI_USAGE;
+            }
+            if (!strcmp(argv[i], "--out")) {
+                ro->out = argv[++i];
+                continue;
+            }
+            if (!cli_u64(CMD, argv[i], argv[i + 1], &v))
+                return CLI_USAGE;
+            if (!strcmp(argv[i], "--timeout"))
+                ro->timeout = (double)v;
+            else if (v < 64 || v > (1u << 22)) {
+                cli_error(CMD, "--buffer-kb %llu is outside 64..4194304", (unsigned long long)v);
+                return CLI_USAGE;
+            } else
+                ro->buffer_kb = (unsigned)v;
+            i++;
+        } else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+            usage(stdout);
+            return CLI_OK;
+        } else {
+            cli_error(CMD, "record: unknown option '%s' (put the command after --)", argv[i]);
+            return CLI_USAGE;
+        }
+    }
+    if (!*cmd || !(*cmd)[0]) {
+        cli_error(CMD, "record: no command given after --");
+        return CLI_USAGE;
+    }
+    return -1;
 }
 
 static int cmd_record(int argc, char **argv)
@@ -377,54 +434,11 @@ static int cmd_record(int argc, char **argv)
     char **cmd = NULL;
     struct sigaction sa = {0};
     FILE *out;
-    int rc, status = 0, i;
+    int rc, status = 0;
 
-    for (i = 1; i < argc; i++) {
-        int r;
-        if (!strcmp(argv[i], "--")) {
-            cmd = argv + i + 1;
-            break;
-        }
-        r = assume_opt(argc, argv, &i, &ro.ex);
-        if (r < 0)
-            return CLI_USAGE;
-        if (r)
-            continue;
-        if (!strcmp(argv[i], "--stream")) {
-            ro.stream = true;
-        } else if (!strcmp(argv[i], "--out") || !strcmp(argv[i], "--timeout") ||
-                   !strcmp(argv[i], "--buffer-kb")) {
-            uint64_t v;
-            if (i + 1 >= argc) {
-                cli_error(CMD, "%s needs a value", argv[i]);
-                return CLI_USAGE;
-            }
-            if (!strcmp(argv[i], "--out")) {
-                ro.out = argv[++i];
-                continue;
-            }
-            if (!cli_u64(CMD, argv[i], argv[i + 1], &v))
-                return CLI_USAGE;
-            if (!strcmp(argv[i], "--timeout"))
-                ro.timeout = (double)v;
-            else if (v < 64 || v > (1u << 22)) {
-                cli_error(CMD, "--buffer-kb %llu is outside 64..4194304", (unsigned long long)v);
-                return CLI_USAGE;
-            } else
-                ro.buffer_kb = (unsigned)v;
-            i++;
-        } else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-            usage(stdout);
-            return CLI_OK;
-        } else {
-            cli_error(CMD, "record: unknown option '%s' (put the command after --)", argv[i]);
-            return CLI_USAGE;
-        }
-    }
-    if (!cmd || !cmd[0]) {
-        cli_error(CMD, "record: no command given after --");
-        return CLI_USAGE;
-    }
+    rc = parse_record_args(argc, argv, &ro, &cmd);
+    if (rc >= 0)
+        return rc;
     rc = ensure_tracefs();
     if (rc) {
         cli_error(CMD, "tracefs is not available at " TRACEFS " (%s); record needs root",

@@ -28,9 +28,7 @@ start:
     jmp exit
 bad_magic:
     mov esi, s_bad_magic
-    call puts
-    mov eax, 3
-    jmp exit
+    jmp die
 bad_flags:
     mov esi, s_bad_flags
     call puts

@@ -23,15 +23,10 @@ start:
     call puts
     call mb2_count_modules
     call puthex
-    mov al, 10
-    call putc
-    xor eax, eax
-    jmp exit
+    jmp exit_ok
 .bad:
     mov esi, s_bad
-    call puts
-    mov eax, 3
-    jmp exit
+    jmp die
 
 %include "serial.inc"
 %include "mb2info.inc"

@@ -14,9 +14,7 @@ start:
     jmp enter_long_mode
 .bad:
     mov esi, s_bad
-    call puts
-    mov eax, 3
-    jmp exit
+    jmp die
 
 %include "serial.inc"
 %include "mb2info.inc"

@@ -30,15 +30,10 @@ start:
     call puts
     mov eax, [ebp + 12]     ; nr_modules
     call puthex
-    mov al, 10
-    call putc
-    xor eax, eax
-    jmp exit
+    jmp exit_ok
 .bad:
     mov esi, s_bad
-    call puts
-    mov eax, 3
-    jmp exit
+    jmp die
 
 %include "serial.inc"
 

@@ -73,9 +73,7 @@ start:
     jmp exit
 .bad:
     mov esi, s_bad
-    call puts
-    mov eax, 3
-    jmp exit
+    jmp die
 
 ; ax = key, ecx = bytes to read into fw_buf (at most 8)
 fw_cfg_read:

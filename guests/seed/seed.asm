@@ -72,9 +72,7 @@ start:
 
 bad_magic:
     mov esi, s_bad
-    call puts
-    mov eax, 3
-    jmp exit
+    jmp die
 
 %include "serial.inc"
 

@@ -2,9 +2,7 @@
 ; (#GP 0x33: gate 6, IDT, EXT), nor the #GP (#GP 0x6b), which makes #DF,
 ; which cannot be delivered either: triple fault.
 %macro zoo_main 0
-    xor edi, edi
-    xor esi, esi
-    call zoo_lidt
+    zoo_no_idt
     ud2
 %endmacro
 %include "zoo.inc"

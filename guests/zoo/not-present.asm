@@ -2,9 +2,7 @@
 ; nothing. The read faults (#PF 0, level 3), reading the #PF gate faults
 ; the same way (#DF), and so does the #DF gate: triple fault.
 %macro zoo_main 0
-    mov edi, 0x40000000
-    mov esi, 0xfff
-    call zoo_lidt
+    zoo_load_idt 0x40000000, 0xfff
     mov rax, [0x40001000]
 %endmacro
 %include "zoo.inc"

@@ -3,12 +3,8 @@
 ; becomes #GP, #DF, triple fault: nx-fetch first, idt-limit second.
 %define ZOO_EFER 0x800
 %macro zoo_main 0
-    xor edi, edi
-    xor esi, esi
-    call zoo_lidt
-    mov eax, %%data_code
-    shr eax, 12
-    or dword [pt + rax * 8 + 4], 0x80000000
+    zoo_no_idt
+    zoo_pte_nx %%data_code
     zoo_flush
     jmp %%data_code
 align 4096

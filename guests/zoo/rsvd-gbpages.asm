@@ -6,12 +6,7 @@
 ; shared/samples/kvm_pvm_1g_pages_triple_fault.trace.txt.
 %macro zoo_tables 0
     mov dword [pdpt], 0x83
-    lidt [idt_reset]
-    jmp %%after
-idt_reset:
-    dw 0xfff
-    dd 0
-%%after:
+    zoo_reset_idt
 %endmacro
 %macro zoo_main 0
 %endmacro

@@ -2,13 +2,8 @@
 ; above any MAXPHYADDR. The IDT lives in that page: the read faults (#PF 0x9,
 ; level 2), then the IDT reads: triple fault.
 %macro zoo_main 0
-    mov edi, 0x200000
-    mov esi, 0xfff
-    call zoo_lidt
-    mov esi, zoo_unexpected
-    mov edx, 0x08
-    mov ecx, 0x8e
-    call zoo_idt_all
+    zoo_load_idt 0x200000, 0xfff
+    zoo_idt_fill 0x08, 0x8e
     or dword [pd + 8 + 4], 0x00080000
     zoo_flush
     mov rax, [0x201000]

@@ -4,16 +4,9 @@
 ; faults (#PF 0x1), and so does the implicit IDT read of delivery (SMAP
 ; ignores RFLAGS.AC for implicit accesses): #PF, #PF, #DF, #PF, triple fault.
 %macro zoo_main 0
-    mov esi, zoo_unexpected
-    mov edx, 0x08
-    mov ecx, 0x8e
-    call zoo_idt_all
-    mov edi, idt
-    mov esi, 0xfff
-    call zoo_lidt
-    or dword [pml4], 4
-    or dword [pdpt], 4
-    or dword [pd], 4
+    zoo_idt_fill 0x08, 0x8e
+    zoo_load_idt idt, 0xfff
+    zoo_user_tables
     xor ecx, ecx
 %%user:
     or dword [pt + rcx * 8], 4

@@ -3,15 +3,9 @@
 ; #PF 0x11 (F is reported because SMEP is on). No IDT either (limit 0), so
 ; the #PF becomes #GP, #DF, triple fault: smep first, idt-limit second.
 %macro zoo_main 0
-    xor edi, edi
-    xor esi, esi
-    call zoo_lidt
-    or dword [pml4], 4
-    or dword [pdpt], 4
-    or dword [pd], 4
-    mov eax, %%user_code
-    shr eax, 12
-    or dword [pt + rax * 8], 4
+    zoo_no_idt
+    zoo_user_tables
+    zoo_pte or, %%user_code, 4
     zoo_flush
     mov rax, cr4
     bts rax, 20

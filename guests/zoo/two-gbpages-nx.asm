@@ -4,12 +4,7 @@
 %macro zoo_tables 0
     mov dword [pdpt], 0x83
     mov dword [pdpt + 4], 0x80000000
-    lidt [idt_reset]
-    jmp %%after
-idt_reset:
-    dw 0xfff
-    dd 0
-%%after:
+    zoo_reset_idt
 %endmacro
 %macro zoo_main 0
 %endmacro

@@ -4,15 +4,9 @@
 ; user-supervisor first and idt-limit second.
 %macro zoo_main 0
     lgdt [%%gdt_ptr]
-    xor edi, edi
-    xor esi, esi
-    call zoo_lidt
-    or dword [pml4], 4
-    or dword [pdpt], 4
-    or dword [pd], 4
-    mov eax, %%user_code
-    shr eax, 12
-    or dword [pt + rax * 8], 4
+    zoo_no_idt
+    zoo_user_tables
+    zoo_pte or, %%user_code, 4
     zoo_flush
     push 0x33                   ; SS: user data, RPL 3
     push 0                      ; RSP (never used)

@@ -136,6 +136,7 @@ struct kt_trace {
     uint64_t dropped_events; /* "CPU:n [N EVENTS DROPPED]" / lost ring-buffer events */
 };
 
+/* An empty trace; kt_free releases the events of a filled one and leaves it empty. */
 void kt_init(struct kt_trace *t);
 void kt_free(struct kt_trace *t);
 

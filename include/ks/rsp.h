@@ -48,6 +48,7 @@ struct rsp_decoder {
     char err[KS_ERR_LEN];
 };
 
+/* Start (or restart) a decoder between packets, as after a connection opens. */
 void rsp_decoder_init(struct rsp_decoder *d);
 
 /*

@@ -578,7 +578,7 @@ static void set_state(struct boot_ctx *c, struct x86_state *st, gpa_t entry, uin
     st->seg[X86_SEG_LDTR] = (struct x86_seg){.limit = 0xffff, .type = 0x2, .present = 1};
     st->gdt.base = c->area_gpa + AREA_GDT;
     st->gdt.limit = 3 * 8 - 1;
-    st->dr[6] = 0xffff0ff0; /* reset values, SDM Vol. 3B §18.2.3/§18.2.4 */
+    st->dr[6] = 0xffff0ff0; /* reset values, SDM Vol. 3B §17.2.3/§17.2.4 */
     st->dr[7] = 0x400;
 }
 

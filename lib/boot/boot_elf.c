@@ -6,20 +6,12 @@
  * notes: gABI "Note Section"; the PVH note: Xen public/elfnote.h.
  */
 #include "boot_int.h"
+#include "ks/elf.h"
 
+#include <elf.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-
-#define EI_CLASS   4
-#define EI_DATA    5
-#define EI_VERSION 6
-#define ET_EXEC    2
-#define EM_386     3
-#define EM_X86_64  62
-#define PT_LOAD    1
-#define PT_NOTE    4
-#define PN_XNUM    0xffff
 
 int boot_elf_header(struct boot_ctx *c, struct boot_elf *e)
 {
@@ -27,6 +19,7 @@ int boot_elf_header(struct boot_ctx *c, struct boot_elf *e)
     size_t size = c->req->image_size;
     size_t ehsize;
     uint16_t type, machine;
+    struct elf_ehdr h;
 
     if (size < 4 || memcmp(img, "\177ELF", 4))
         return 0;
@@ -44,25 +37,19 @@ int boot_elf_header(struct boot_ctx *c, struct boot_elf *e)
         return boot_fail(c, -EINVAL, "ELF data encoding %u is not little-endian (1)", img[EI_DATA]);
     if (img[EI_VERSION] != 1)
         return boot_fail(c, -EINVAL, "ELF version %u is not 1", img[EI_VERSION]);
-    type = boot_le16(img + 16);
-    machine = boot_le16(img + 18);
+    elf_ehdr_fields(img, e->bits == 64, &h);
+    type = h.type;
+    machine = h.machine;
     if (type != ET_EXEC)
         return boot_fail(c, -EINVAL, "ELF type %u is not an executable (ET_EXEC = 2)", type);
     if (e->bits == 32 && machine != EM_386)
         return boot_fail(c, -EINVAL, "ELF32 machine %u is not i386 (3)", machine);
     if (e->bits == 64 && machine != EM_X86_64)
         return boot_fail(c, -EINVAL, "ELF64 machine %u is not x86-64 (62)", machine);
-    if (e->bits == 32) {
-        e->entry = boot_le32(img + 24);
-        e->phoff = boot_le32(img + 28);
-        e->phentsize = boot_le16(img + 42);
-        e->phnum = boot_le16(img + 44);
-    } else {
-        e->entry = boot_le64(img + 24);
-        e->phoff = boot_le64(img + 32);
-        e->phentsize = boot_le16(img + 54);
-        e->phnum = boot_le16(img + 56);
-    }
+    e->entry = h.entry;
+    e->phoff = h.phoff;
+    e->phentsize = h.phentsize;
+    e->phnum = h.phnum;
     if (e->phentsize != (e->bits == 32 ? 32u : 56u))
         return boot_fail(c, -EINVAL, "e_phentsize %u is not the ELF%u size (%u)", e->phentsize,
                          e->bits, e->bits == 32 ? 32 : 56);
@@ -77,36 +64,14 @@ int boot_elf_header(struct boot_ctx *c, struct boot_elf *e)
     return 1;
 }
 
-struct phdr {
-    uint32_t type;
-    uint64_t offset, vaddr, paddr, filesz, memsz, align;
-};
-
 static void read_phdr(const struct boot_ctx *c, const struct boot_elf *e, unsigned i,
-                      struct phdr *p)
+                      struct elf_phdr *p)
 {
-    const uint8_t *ph = c->req->image + e->phoff + (uint64_t)i * e->phentsize;
-
-    p->type = boot_le32(ph);
-    if (e->bits == 32) {
-        p->offset = boot_le32(ph + 4);
-        p->vaddr = boot_le32(ph + 8);
-        p->paddr = boot_le32(ph + 12);
-        p->filesz = boot_le32(ph + 16);
-        p->memsz = boot_le32(ph + 20);
-        p->align = boot_le32(ph + 28);
-    } else {
-        p->offset = boot_le64(ph + 8);
-        p->vaddr = boot_le64(ph + 16);
-        p->paddr = boot_le64(ph + 24);
-        p->filesz = boot_le64(ph + 32);
-        p->memsz = boot_le64(ph + 40);
-        p->align = boot_le64(ph + 48);
-    }
+    elf_read_phdr(c->req->image + e->phoff + (uint64_t)i * e->phentsize, e->bits == 64, p);
 }
 
 /* The file range [offset, offset+filesz) of phdr[i] must lie inside the image. */
-static int check_file_range(struct boot_ctx *c, unsigned i, const struct phdr *p)
+static int check_file_range(struct boot_ctx *c, unsigned i, const struct elf_phdr *p)
 {
     size_t size = c->req->image_size;
 
@@ -121,7 +86,7 @@ static int check_file_range(struct boot_ctx *c, unsigned i, const struct phdr *p
 int boot_elf_segments(struct boot_ctx *c, const struct boot_elf *e)
 {
     for (unsigned i = 0; i < e->phnum; i++) {
-        struct phdr p;
+        struct elf_phdr p;
         struct boot_seg *s;
         int rc;
 
@@ -177,7 +142,7 @@ static uint64_t align_up(uint64_t v, uint64_t a)
 }
 
 /* Scan one PT_NOTE segment for the Xen PHYS32_ENTRY note. */
-static int scan_notes(struct boot_ctx *c, unsigned i, const struct phdr *p, uint32_t *entry)
+static int scan_notes(struct boot_ctx *c, unsigned i, const struct elf_phdr *p, uint32_t *entry)
 {
     const uint8_t *seg = c->req->image + p->offset;
     uint64_t pos = 0, end = p->filesz;
@@ -224,7 +189,7 @@ static int scan_notes(struct boot_ctx *c, unsigned i, const struct phdr *p, uint
 int boot_elf_pvh_entry(struct boot_ctx *c, const struct boot_elf *e, uint32_t *entry)
 {
     for (unsigned i = 0; i < e->phnum; i++) {
-        struct phdr p;
+        struct elf_phdr p;
         int rc;
 
         read_phdr(c, e, i, &p);

@@ -19,12 +19,15 @@ const struct pt_level *diag_fault_lv(const struct pt_walk *w)
     return NULL; /* a permission fault: every entry was fine on its own */
 }
 
-/* Reserved-bit reasons in the order a human should fix them (the surprising one first). */
-static const struct {
+/* A walk's reason bit (PT_RSVD_* or PT_PERM_*), its cause id, and what it means. */
+struct cause_id {
     uint32_t why;
     const char *id;
     const char *what;
-} rsvd_ids[] = {
+};
+
+/* Reserved-bit reasons in the order a human should fix them (the surprising one first). */
+static const struct cause_id rsvd_ids[] = {
     {PT_RSVD_GBPAGES, "rsvd-gbpages",
      "PS=1 in a PDPTE asks for a 1 GiB page, which this vCPU "
      "does not have (CPUID.80000001H:EDX[26] pdpe1gb as KVM "
@@ -45,11 +48,7 @@ static const struct {
     {PT_RSVD_PDPTE, "rsvd-pae", "a PAE PDPTE register has reserved bits"},
 };
 
-static const struct {
-    uint32_t why;
-    const char *id;
-    const char *what;
-} perm_ids[] = {
+static const struct cause_id perm_ids[] = {
     {PT_PERM_SMEP, "smep", "CR4.SMEP forbids supervisor fetches from user pages"},
     {PT_PERM_SMAP, "smap",
      "CR4.SMAP forbids supervisor data accesses to user pages "
@@ -63,17 +62,6 @@ static const struct {
      "a write to a read-only page (R/W=0 somewhere in the walk, "
      "with CR0.WP=1 or at CPL 3)"},
 };
-
-static const char *level_name(enum pt_mode mode, int level)
-{
-    static const char *const n64[] = {"?", "PTE", "PDE", "PDPTE", "PML4E", "PML5E"};
-
-    if (level < 1 || level > 5)
-        return "entry";
-    if (mode == PT_MODE_32)
-        return level == 2 ? "PDE" : "PTE";
-    return n64[level];
-}
 
 void diag_cause_of_walk(const struct diag_report *r, const struct pt_walk *w, bool stack,
                         struct diag_cause *out, struct diag_cause *second)
@@ -92,7 +80,7 @@ void diag_cause_of_walk(const struct diag_report *r, const struct pt_walk *w, bo
             if (!(lv->rsvd_why & rsvd_ids[i].why))
                 continue;
             diag_set_cause(slot, rsvd_ids[i].id, "%s at level %d (%s 0x%llx @ GPA 0x%llx)",
-                           rsvd_ids[i].what, lv->level, level_name(w->mode, lv->level),
+                           rsvd_ids[i].what, lv->level, diag_level_name(w->mode, lv->level),
                            (unsigned long long)lv->entry, (unsigned long long)lv->entry_gpa);
             slot = slot == out ? second : NULL;
         }
@@ -104,8 +92,8 @@ void diag_cause_of_walk(const struct diag_report *r, const struct pt_walk *w, bo
     if (lv) { /* not present or unbacked */
         diag_set_cause(out, stack ? "stack-fault" : "not-present",
                        "%s%s at level %d is %s (0x%llx @ GPA 0x%llx)",
-                       stack ? "the stack page is unmapped: " : "", level_name(w->mode, lv->level),
-                       lv->level,
+                       stack ? "the stack page is unmapped: " : "",
+                       diag_level_name(w->mode, lv->level), lv->level,
                        lv->verdict == PT_UNBACKED ? "in a table outside guest RAM" : "not present",
                        (unsigned long long)lv->entry, (unsigned long long)lv->entry_gpa);
         return;
@@ -224,7 +212,7 @@ static void fix_entry(struct diag_report *r, const struct pt_walk *w, const stru
                       uint64_t new_val, const char *why)
 {
     diag_add_fix(r, "%s @ GPA 0x%llx (level %d): 0x%llx -> 0x%llx (%s)",
-                 level_name(w->mode, lv->level), (unsigned long long)lv->entry_gpa, lv->level,
+                 diag_level_name(w->mode, lv->level), (unsigned long long)lv->entry_gpa, lv->level,
                  (unsigned long long)lv->entry, (unsigned long long)new_val, why);
 }
 
@@ -269,7 +257,7 @@ static void fix_walk(const struct snapshot *snap, struct diag_report *r, const c
         diag_add_fix(r,
                      "map 0x%llx: %s @ GPA 0x%llx (level %d) is 0x%llx; it needs P=1 and a "
                      "frame%s",
-                     (unsigned long long)w->gva, level_name(w->mode, lv->level),
+                     (unsigned long long)w->gva, diag_level_name(w->mode, lv->level),
                      (unsigned long long)lv->entry_gpa, lv->level, (unsigned long long)lv->entry,
                      lv->verdict == PT_UNBACKED ? " (and its table must be in guest RAM)" : "");
     } else if (!strcmp(id, "write-protect")) {

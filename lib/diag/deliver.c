@@ -173,6 +173,149 @@ static int tss_stack(const struct snapshot *snap, struct diag_report *r, unsigne
     return 0;
 }
 
+/* An IDT gate, decoded (SDM Vol. 3A §6.11 Figure 6-2, §6.14.1 Figure 6-8). */
+struct gate {
+    uint64_t lo; /* the low 8 bytes as read, for the report */
+    uint64_t off;
+    unsigned sel, type, dpl, ist;
+};
+
+/*
+ * Read and check gate (v): limit, type, DPL for INT n, present (SDM Vol. 3A
+ * §6.12.1.1, §6.14.1). Returns 0 with (g), 1 with (f), -1 (unbacked, task gate).
+ */
+static int read_gate(const struct snapshot *snap, struct diag_report *r, unsigned v, bool ia32e,
+                     bool software, uint32_t ext, struct gate *g, struct dfault *f)
+{
+    unsigned esz = ia32e ? 16 : 8;
+    uint32_t idt_ec = v * 8 + 2 + ext; /* SDM Vol. 3A 6.13: IDT flag, EXT for external events */
+    const struct x86_dtable *idt = &r->s.idt;
+    uint8_t b[16] = {0};
+    char what[32];
+    uint64_t hi;
+    int rc;
+
+    if ((uint64_t)v * esz + esz - 1 > idt->limit) {
+        fail(f, X86_GP, idt_ec, "idt-limit",
+             "IDT limit 0x%x does not reach gate %u (bytes 0x%x-0x%x of the IDT)%s", idt->limit, v,
+             v * esz, v * esz + esz - 1, idt->limit == 0 ? ": no IDT was loaded" : "");
+        return 1;
+    }
+    snprintf(what, sizeof(what), "IDT gate %u", v);
+    rc = sys_read(snap, r, idt->base + (uint64_t)v * esz, b, esz, what, f);
+    if (rc)
+        return rc;
+    g->lo = rd64(b);
+    hi = rd64(b + 8);
+    g->sel = (g->lo >> 16) & 0xffff;
+    g->type = (g->lo >> 40) & 0xf;
+    g->dpl = (g->lo >> 45) & 3;
+    g->ist = ia32e ? (g->lo >> 32) & 7 : 0;
+    g->off = (g->lo & 0xffff) | ((g->lo >> 32) & 0xffff0000ull);
+    if (ia32e)
+        g->off |= (hi & 0xffffffffull) << 32;
+
+    /* SDM §6.14.1: only 64-bit interrupt/trap gates in IA-32e mode. */
+    if (ia32e ? (g->type != 0xe && g->type != 0xf)
+              : (g->type != 0x5 && g->type != 0x6 && g->type != 0x7 && g->type != 0xe &&
+                 g->type != 0xf)) {
+        fail(f, X86_GP, idt_ec, "idt-gate",
+             "IDT gate %u (0x%016llx%s) has type 0x%x, not an %sinterrupt or trap gate", v,
+             (unsigned long long)g->lo, ia32e ? "..." : "", g->type, ia32e ? "64-bit " : "");
+        return 1;
+    }
+    if (software && g->dpl < r->cpl) {
+        fail(f, X86_GP, idt_ec, "idt-gate",
+             "INT %u at CPL %u needs gate DPL >= %u, but gate %u has DPL %u (SDM Vol. 3A 6.12.1.1)",
+             v, r->cpl, r->cpl, v, g->dpl);
+        return 1;
+    }
+    if (!(g->lo & KS_BIT(47))) {
+        fail(f, X86_NP, idt_ec, "idt-gate", "IDT gate %u is not present (P=0; entry 0x%016llx)", v,
+             (unsigned long long)g->lo);
+        return 1;
+    }
+    if (g->type == 0x5) {
+        diag_note(r, "gate %u is a task gate; task switches are not replayed", v);
+        return -1;
+    }
+    return 0;
+}
+
+/*
+ * The handler's code segment (SDM Vol. 3A §6.12.1.1, §6.14.1): selector in
+ * the table, a present code segment with DPL <= CPL, 64-bit in IA-32e mode.
+ * Returns 0 with (*new_cpl), 1 with (f), -1 when the descriptor is unbacked.
+ */
+static int check_handler_cs(const struct snapshot *snap, struct diag_report *r, unsigned v,
+                            unsigned sel, bool ia32e, uint32_t ext, unsigned *new_cpl,
+                            struct dfault *f)
+{
+    const struct x86_dtable *dt = (sel & 4) ? NULL : &r->s.gdt;
+    uint64_t base = dt ? dt->base : r->s.seg[X86_SEG_LDTR].base;
+    uint32_t limit = dt ? dt->limit : r->s.seg[X86_SEG_LDTR].limit;
+    uint32_t sel_ec = (sel & 0xfffc) | ext;
+    unsigned s, ctype, cdpl;
+    bool present, l, db;
+    char what[48];
+    uint8_t d[8];
+    uint64_t dlo;
+    int rc;
+
+    if ((sel & ~3u) == 0) {
+        fail(f, X86_GP, ext, "gdt-descriptor", "IDT gate %u selects the null code segment", v);
+        return 1;
+    }
+    if (!dt && (r->s.seg[X86_SEG_LDTR].unusable || !r->s.seg[X86_SEG_LDTR].present)) {
+        fail(f, X86_GP, sel_ec, "bad-selector",
+             "gate %u's code selector 0x%x points into the LDT, but no LDT is loaded", v, sel);
+        return 1;
+    }
+    if ((sel & ~7u) + 7ull > limit) {
+        fail(f, X86_GP, sel_ec, "bad-selector",
+             "gate %u's code selector 0x%x lies beyond the %s limit 0x%x", v, sel,
+             dt ? "GDT" : "LDT", limit);
+        return 1;
+    }
+    snprintf(what, sizeof(what), "%s descriptor 0x%x", dt ? "GDT" : "LDT", sel & ~7u);
+    rc = sys_read(snap, r, base + (sel & ~7u), d, 8, what, f);
+    if (rc)
+        return rc;
+    dlo = rd64(d);
+    s = (dlo >> 44) & 1;
+    ctype = (dlo >> 40) & 0xf;
+    cdpl = (dlo >> 45) & 3;
+    present = dlo & KS_BIT(47);
+    l = dlo & KS_BIT(53);
+    db = dlo & KS_BIT(54);
+    if (!s || !(ctype & 8)) {
+        fail(f, X86_GP, sel_ec, "gdt-descriptor",
+             "gate %u's selector 0x%x is not a code segment (descriptor 0x%016llx)", v, sel,
+             (unsigned long long)dlo);
+        return 1;
+    }
+    if (cdpl > r->cpl) {
+        fail(f, X86_GP, sel_ec, "gdt-descriptor", "gate %u's code segment 0x%x has DPL %u > CPL %u",
+             v, sel, cdpl, r->cpl);
+        return 1;
+    }
+    if (!present) {
+        fail(f, X86_NP, sel_ec, "gdt-descriptor",
+             "gate %u's code segment 0x%x is not present (descriptor 0x%016llx)", v, sel,
+             (unsigned long long)dlo);
+        return 1;
+    }
+    if (ia32e && (!l || db)) {
+        fail(f, X86_GP, sel_ec, "gdt-descriptor",
+             "in IA-32e mode the handler's code segment must be 64-bit (L=1, D=0), but "
+             "selector 0x%x has L=%d D=%d (descriptor 0x%016llx)",
+             sel, l, db, (unsigned long long)dlo);
+        return 1;
+    }
+    *new_cpl = (ctype & 4) ? r->cpl : cdpl; /* conforming code keeps the CPL */
+    return 0;
+}
+
 /*
  * Deliver (e) in protected or IA-32e mode. Returns 0 when a handler is
  * reached, 1 with (f) when delivery raised another exception, -1 when the
@@ -182,123 +325,25 @@ static int deliver_protected(const struct snapshot *snap, struct diag_report *r,
                              bool software, struct dfault *f)
 {
     bool ia32e = r->ctx.efer & X86_EFER_LMA;
-    unsigned v = e->info.vector, esz = ia32e ? 16 : 8;
+    unsigned v = e->info.vector;
     uint32_t ext = software ? 0 : 1;
-    uint32_t idt_ec = v * 8 + 2 + ext; /* SDM Vol. 3A 6.13: IDT flag, EXT for external events */
-    const struct x86_dtable *idt = &r->s.idt;
-    uint8_t g[16] = {0}, d[8];
-    uint64_t lo, hi, off;
-    unsigned sel, type, dpl, ist, new_cpl, frame;
-    uint64_t dlo, rsp;
-    const struct x86_dtable *dt;
+    unsigned new_cpl, frame;
+    struct gate g;
+    uint64_t rsp;
     int rc;
 
-    if ((uint64_t)v * esz + esz - 1 > idt->limit) {
-        fail(f, X86_GP, idt_ec, "idt-limit",
-             "IDT limit 0x%x does not reach gate %u (bytes 0x%x-0x%x of the IDT)%s", idt->limit, v,
-             v * esz, v * esz + esz - 1, idt->limit == 0 ? ": no IDT was loaded" : "");
-        return 1;
-    }
-    {
-        char what[32];
-        snprintf(what, sizeof(what), "IDT gate %u", v);
-        rc = sys_read(snap, r, idt->base + (uint64_t)v * esz, g, esz, what, f);
-        if (rc)
-            return rc;
-    }
-    lo = rd64(g);
-    hi = rd64(g + 8);
-    sel = (lo >> 16) & 0xffff;
-    type = (lo >> 40) & 0xf;
-    dpl = (lo >> 45) & 3;
-    ist = ia32e ? (lo >> 32) & 7 : 0;
-    off = (lo & 0xffff) | ((lo >> 32) & 0xffff0000ull);
-    if (ia32e)
-        off |= (hi & 0xffffffffull) << 32;
-
-    /* SDM §6.14.1: only 64-bit interrupt/trap gates in IA-32e mode. */
-    if (ia32e ? (type != 0xe && type != 0xf)
-              : (type != 0x5 && type != 0x6 && type != 0x7 && type != 0xe && type != 0xf)) {
-        fail(f, X86_GP, idt_ec, "idt-gate",
-             "IDT gate %u (0x%016llx%s) has type 0x%x, not an %sinterrupt or trap gate", v,
-             (unsigned long long)lo, ia32e ? "..." : "", type, ia32e ? "64-bit " : "");
-        return 1;
-    }
-    if (software && dpl < r->cpl) {
-        fail(f, X86_GP, idt_ec, "idt-gate",
-             "INT %u at CPL %u needs gate DPL >= %u, but gate %u has DPL %u (SDM Vol. 3A 6.12.1.1)",
-             v, r->cpl, r->cpl, v, dpl);
-        return 1;
-    }
-    if (!(lo & KS_BIT(47))) {
-        fail(f, X86_NP, idt_ec, "idt-gate", "IDT gate %u is not present (P=0; entry 0x%016llx)", v,
-             (unsigned long long)lo);
-        return 1;
-    }
-    if (type == 0x5) {
-        diag_note(r, "gate %u is a task gate; task switches are not replayed", v);
-        return -1;
-    }
-
-    /* The handler's code segment (SDM §6.12.1.1, §6.14.1). */
-    if ((sel & ~3u) == 0) {
-        fail(f, X86_GP, ext, "gdt-descriptor", "IDT gate %u selects the null code segment", v);
-        return 1;
-    }
-    dt = (sel & 4) ? NULL : &r->s.gdt;
-    {
-        uint64_t base = dt ? dt->base : r->s.seg[X86_SEG_LDTR].base;
-        uint32_t limit = dt ? dt->limit : r->s.seg[X86_SEG_LDTR].limit;
-        char what[48];
-
-        if ((sel & ~7u) + 7ull > limit) {
-            fail(f, X86_GP, (sel & 0xfffc) | ext, "bad-selector",
-                 "gate %u's code selector 0x%x lies beyond the %s limit 0x%x", v, sel,
-                 dt ? "GDT" : "LDT", limit);
-            return 1;
-        }
-        snprintf(what, sizeof(what), "%s descriptor 0x%x", dt ? "GDT" : "LDT", sel & ~7u);
-        rc = sys_read(snap, r, base + (sel & ~7u), d, 8, what, f);
-        if (rc)
-            return rc;
-    }
-    dlo = rd64(d);
-    {
-        unsigned s = (dlo >> 44) & 1, ctype = (dlo >> 40) & 0xf, cdpl = (dlo >> 45) & 3;
-        bool present = dlo & KS_BIT(47), l = dlo & KS_BIT(53), db = dlo & KS_BIT(54);
-
-        if (!s || !(ctype & 8)) {
-            fail(f, X86_GP, (sel & 0xfffc) | ext, "gdt-descriptor",
-                 "gate %u's selector 0x%x is not a code segment (descriptor 0x%016llx)", v, sel,
-                 (unsigned long long)dlo);
-            return 1;
-        }
-        if (cdpl > r->cpl) {
-            fail(f, X86_GP, (sel & 0xfffc) | ext, "gdt-descriptor",
-                 "gate %u's code segment 0x%x has DPL %u > CPL %u", v, sel, cdpl, r->cpl);
-            return 1;
-        }
-        if (!present) {
-            fail(f, X86_NP, (sel & 0xfffc) | ext, "gdt-descriptor",
-                 "gate %u's code segment 0x%x is not present (descriptor 0x%016llx)", v, sel,
-                 (unsigned long long)dlo);
-            return 1;
-        }
-        if (ia32e && (!l || db)) {
-            fail(f, X86_GP, (sel & 0xfffc) | ext, "gdt-descriptor",
-                 "in IA-32e mode the handler's code segment must be 64-bit (L=1, D=0), but "
-                 "selector 0x%x has L=%d D=%d (descriptor 0x%016llx)",
-                 sel, l, db, (unsigned long long)dlo);
-            return 1;
-        }
-        new_cpl = (ctype & 4) ? r->cpl : cdpl; /* conforming code keeps the CPL */
-    }
+    rc = read_gate(snap, r, v, ia32e, software, ext, &g, f);
+    if (rc)
+        return rc;
+    rc = check_handler_cs(snap, r, v, g.sel, ia32e, ext, &new_cpl, f);
+    if (rc)
+        return rc;
 
     /* The stack (SDM §6.14.4, §6.14.5; §6.12.1 for 32-bit). */
     if (ia32e) {
         rsp = r->s.gpr[X86_RSP];
-        if (ist || new_cpl < r->cpl) {
-            rc = tss_stack(snap, r, ist, new_cpl, ext, &rsp, f);
+        if (g.ist || new_cpl < r->cpl) {
+            rc = tss_stack(snap, r, g.ist, new_cpl, ext, &rsp, f);
             if (rc)
                 return rc;
         }
@@ -319,32 +364,32 @@ static int deliver_protected(const struct snapshot *snap, struct diag_report *r,
         }
         uint64_t sp = r->s.gpr[X86_RSP] & (r->s.seg[X86_SEG_SS].db ? 0xffffffffull : 0xffffull);
 
-        frame = ((type & 8) ? 4 : 2) * (e->info.has_error_code ? 4 : 3);
+        frame = ((g.type & 8) ? 4 : 2) * (e->info.has_error_code ? 4 : 3);
         rsp = (r->s.seg[X86_SEG_SS].base + sp) & 0xffffffffull;
     }
-    rc = check_pushes(snap, r, rsp, frame, ia32e ? 8 : ((type & 8) ? 4 : 2), new_cpl,
+    rc = check_pushes(snap, r, rsp, frame, ia32e ? 8 : ((g.type & 8) ? 4 : 2), new_cpl,
                       ia32e ? ~0ull : 0xffffffffull, f);
     if (rc)
         return rc;
 
-    if (ia32e && !pt_is_canonical(off, pt_mode_of(&r->ctx))) {
+    if (ia32e && !pt_is_canonical(g.off, pt_mode_of(&r->ctx))) {
         fail(f, X86_GP, ext, "non-canonical", "gate %u's handler address 0x%llx is not canonical",
-             v, (unsigned long long)off);
+             v, (unsigned long long)g.off);
         return 1;
     }
     snprintf(e->delivery, sizeof(e->delivery),
-             "delivered through gate %u to %04x:0x%llx, stack 0x%llx (CPL %u)", v, sel,
-             (unsigned long long)off, (unsigned long long)(rsp - frame), new_cpl);
+             "delivered through gate %u to %04x:0x%llx, stack 0x%llx (CPL %u)", v, g.sel,
+             (unsigned long long)g.off, (unsigned long long)(rsp - frame), new_cpl);
 
     /* The handler's first fetch happens after delivery: a fault there is a new exception. */
     {
         struct pt_walk w;
-        if (pt_walk(snap->mem, &r->ctx, off, PFERR_F | (new_cpl == 3 ? PFERR_U : 0), &w) == 0 &&
+        if (pt_walk(snap->mem, &r->ctx, g.off, PFERR_F | (new_cpl == 3 ? PFERR_U : 0), &w) == 0 &&
             w.fault) {
             diag_note(r,
                       "the handler at 0x%llx cannot be fetched (#PF 0x%x): each delivery "
                       "faults again on the handler and pushes another frame",
-                      (unsigned long long)off, w.error_code);
+                      (unsigned long long)g.off, w.error_code);
         }
     }
     return 0;

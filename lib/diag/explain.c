@@ -142,9 +142,13 @@ static bool check_access(const struct snapshot *snap, struct diag_report *r,
              a->what, a->size, (unsigned long long)la, r->insn.intel);
     if (x86_mode_is_64(r->mode) && a->kind != X86_ACC_SYSTEM &&
         (!canonical(r, la) || !canonical(r, la + a->size - 1))) {
-        /* SDM Vol. 3A §6.15: #SS(0) for stack references, #GP(0) otherwise. */
-        struct diag_exc *e =
-            diag_push_exc(r, a->kind == X86_ACC_STACK ? X86_SS : X86_GP, true, 0, false, 0);
+        /*
+         * SDM Vol. 3A §6.15 (interrupt 12) and the 64-bit exceptions of every
+         * memory instruction: #SS(0) when the reference uses SS, implicitly
+         * (push/pop, RSP/RBP base) or by override; #GP(0) otherwise.
+         */
+        bool ss = a->kind == X86_ACC_STACK || a->seg == X86_SEG_SS;
+        struct diag_exc *e = diag_push_exc(r, ss ? X86_SS : X86_GP, true, 0, false, 0);
         if (e) {
             diag_set_cause(&e->why, "non-canonical", "%s: 0x%llx is not canonical", a->what,
                            (unsigned long long)la);
@@ -152,15 +156,30 @@ static bool check_access(const struct snapshot *snap, struct diag_report *r,
         }
         return true;
     }
-    /* A descriptor read needs its selector inside the table (SDM Vol. 3A §3.4.2). */
-    if (a->kind == X86_ACC_SYSTEM && strstr(a->what, "GDT entry")) {
-        uint64_t off = la - r->s.gdt.base;
-        if (off + 7 > r->s.gdt.limit) {
-            struct diag_exc *e = diag_push_exc(r, X86_GP, true, (uint32_t)off & 0xfff8, false, 0);
+    /*
+     * A descriptor read needs its selector inside the table, and a TI=1
+     * selector needs an LDT (SDM Vol. 3A §3.4.2, §5.3): else #GP(selector),
+     * whose error code keeps the index and TI (§6.13).
+     */
+    if (a->kind == X86_ACC_SYSTEM &&
+        (strstr(a->what, "GDT entry") || strstr(a->what, "LDT entry"))) {
+        bool ldt = strstr(a->what, "LDT entry");
+        const struct x86_seg *ldtr = &r->s.seg[X86_SEG_LDTR];
+        uint64_t off = la - (ldt ? ldtr->base : r->s.gdt.base);
+        uint32_t limit = ldt ? ldtr->limit : r->s.gdt.limit;
+        bool no_ldt = ldt && (ldtr->unusable || !ldtr->present);
+
+        if (no_ldt || off + 7 > limit) {
+            uint32_t ec = ((uint32_t)off & 0xfff8) | (ldt ? 4 : 0);
+            struct diag_exc *e = diag_push_exc(r, X86_GP, true, ec, false, 0);
             if (e) {
-                diag_set_cause(&e->why, "bad-selector",
-                               "selector 0x%llx lies beyond the GDT limit 0x%x",
-                               (unsigned long long)off, r->s.gdt.limit);
+                if (no_ldt)
+                    diag_set_cause(&e->why, "bad-selector",
+                                   "selector 0x%x points into the LDT, but no LDT is loaded", ec);
+                else
+                    diag_set_cause(&e->why, "bad-selector",
+                                   "selector 0x%x lies beyond the %s limit 0x%x", ec,
+                                   ldt ? "LDT" : "GDT", limit);
                 snprintf(e->raised_by, sizeof(e->raised_by), "%s", what);
             }
             return true;
@@ -296,6 +315,58 @@ static bool check_far_return(const struct snapshot *snap, struct diag_report *r)
 }
 
 /* Find the first exception from the instruction at RIP (spec §5.6: how KVM's emulator sees it). */
+/*
+ * The instruction at RIP fetched and every operand translated: what it raises
+ * by itself (#UD, a bad far-return frame, INT n), or why KVM stopped anyway.
+ */
+static void insn_translates(const struct snapshot *snap, struct diag_report *r, bool *software)
+{
+    if (!strcmp(r->insn.mnemonic, "ud2") || !strcmp(r->insn.mnemonic, "ud1") ||
+        !strcmp(r->insn.mnemonic, "ud0")) {
+        /* A deliberate #UD (BUG()-style): not a cause in itself, its delivery may be. */
+        struct diag_exc *e = diag_push_exc(r, X86_UD, false, 0, false, 0);
+        if (e)
+            snprintf(e->raised_by, sizeof(e->raised_by), "`%s` (raises #UD on purpose)",
+                     r->insn.intel);
+        return;
+    }
+    if (check_far_return(snap, r))
+        return;
+    if (r->insn.is_int) {
+        struct diag_exc *e = diag_push_exc(r, r->insn.int_vector, false, 0, false, 0);
+        if (e) {
+            snprintf(e->raised_by, sizeof(e->raised_by), "`%s` (a software interrupt)",
+                     r->insn.intel);
+            *software = true;
+        }
+        return;
+    }
+    if (snap->event == SNAP_EV_INTERNAL_ERROR && snap->internal_suberror == 1 &&
+        (snap->have & SNAP_PT_CPU_ASSUMED)) {
+        diag_note(r,
+                  "KVM reported an emulation failure, but with the assumed CPU model `%s` at "
+                  "RIP translates and does not fault: either the vCPU's features differ (give "
+                  "--cpu as the guest ran), or KVM's emulator could not handle the instruction",
+                  r->insn.intel);
+        return;
+    }
+    if (snap->event == SNAP_EV_INTERNAL_ERROR && snap->internal_suberror == 1) {
+        /*
+         * KVM_INTERNAL_ERROR_EMULATION (arch/x86/kvm/x86.c handle_emulation_failure): the
+         * fetch and every operand translate, so the guest did nothing wrong architecturally;
+         * KVM's emulator gave up on the instruction itself.
+         */
+        r->has_cause = true;
+        diag_set_cause(&r->cause, "emulation-failure",
+                       "KVM's instruction emulator could not emulate `%s` at 0x%llx (CPL %u): "
+                       "its fetch and operands translate, so the instruction is valid here",
+                       r->insn.intel, (unsigned long long)r->rip_linear, r->cpl);
+        return;
+    }
+    diag_note(r, "`%s` at RIP does not fault when replayed; the cause lies elsewhere",
+              r->insn.intel);
+}
+
 static void infer_first(const struct snapshot *snap, struct diag_report *r, bool *software)
 {
     char what[DIAG_TEXT];
@@ -350,50 +421,7 @@ static void infer_first(const struct snapshot *snap, struct diag_report *r, bool
     for (unsigned i = 0; i < r->insn.n_acc; i++)
         if (check_access(snap, r, &r->insn.acc[i]))
             return;
-    if (!strcmp(r->insn.mnemonic, "ud2") || !strcmp(r->insn.mnemonic, "ud1") ||
-        !strcmp(r->insn.mnemonic, "ud0")) {
-        /* A deliberate #UD (BUG()-style): not a cause in itself, its delivery may be. */
-        struct diag_exc *e = diag_push_exc(r, X86_UD, false, 0, false, 0);
-        if (e)
-            snprintf(e->raised_by, sizeof(e->raised_by), "`%s` (raises #UD on purpose)",
-                     r->insn.intel);
-        return;
-    }
-    if (check_far_return(snap, r))
-        return;
-    if (r->insn.is_int) {
-        struct diag_exc *e = diag_push_exc(r, r->insn.int_vector, false, 0, false, 0);
-        if (e) {
-            snprintf(e->raised_by, sizeof(e->raised_by), "`%s` (a software interrupt)",
-                     r->insn.intel);
-            *software = true;
-        }
-        return;
-    }
-    if (snap->event == SNAP_EV_INTERNAL_ERROR && snap->internal_suberror == 1 &&
-        (snap->have & SNAP_PT_CPU_ASSUMED)) {
-        diag_note(r,
-                  "KVM reported an emulation failure, but with the assumed CPU model `%s` at "
-                  "RIP translates and does not fault: either the vCPU's features differ (give "
-                  "--cpu as the guest ran), or KVM's emulator could not handle the instruction",
-                  r->insn.intel);
-        return;
-    }
-    if (snap->event == SNAP_EV_INTERNAL_ERROR && snap->internal_suberror == 1) {
-        /*
-         * KVM_INTERNAL_ERROR_EMULATION (arch/x86/kvm/x86.c handle_emulation_failure): the
-         * fetch and every operand translate, so the guest did nothing wrong architecturally;
-         * KVM's emulator gave up on the instruction itself.
-         */
-        r->has_cause = true;
-        diag_set_cause(&r->cause, "emulation-failure",
-                       "KVM's instruction emulator could not emulate `%s` at 0x%llx (CPL %u): "
-                       "its fetch and operands translate, so the instruction is valid here",
-                       r->insn.intel, (unsigned long long)r->rip_linear, r->cpl);
-        return;
-    }
-    diag_note(r, "`%s` at RIP does not fault when replayed; the cause lies elsewhere",
-              r->insn.intel);
+    insn_translates(snap, r, software);
 }
 
 /* Start from the exceptions the source saw (e.g. a TCG -d int log). */

@@ -59,7 +59,7 @@ static const char *event_id(enum snap_event ev)
     return "?";
 }
 
-static const char *level_name(enum pt_mode mode, int level)
+const char *diag_level_name(enum pt_mode mode, int level)
 {
     static const char *const n64[] = {"?", "PTE", "PDE", "PDPTE", "PML4E", "PML5E"};
 
@@ -124,7 +124,7 @@ static void render_walk_text(const struct diag_report *r, struct strbuf *sb)
         const struct pt_level *lv = &w->lv[i];
 
         sb_printf(sb, "  level %d %-5s[%3u] @ GPA 0x%-9" PRIx64 " = 0x%016" PRIx64 "  ", lv->level,
-                  level_name(w->mode, lv->level), lv->index, lv->entry_gpa, lv->entry);
+                  diag_level_name(w->mode, lv->level), lv->index, lv->entry_gpa, lv->entry);
         if (lv->verdict == PT_OK) {
             sb_printf(sb, "ok%s\n", lv->leaf ? " (leaf)" : "");
             continue;

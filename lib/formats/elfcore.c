@@ -6,6 +6,9 @@
  * buffer with overflow-safe arithmetic before anything is read, and all
  * multi-byte fields are read with memcpy (the file may be unaligned).
  */
+#include "qemu_regs_internal.h"
+
+#include "ks/elf.h"
 #include "ks/formats.h"
 #include "ks/paging.h"
 
@@ -30,33 +33,6 @@
 /* NT_PRSTATUS descriptor sizes (x86-64 and i386 struct elf_prstatus). */
 #define PRSTATUS64_SIZE 336
 #define PRSTATUS32_SIZE 144
-
-static uint16_t rd16(const uint8_t *p)
-{
-    uint16_t v;
-    memcpy(&v, p, sizeof(v));
-    return v;
-}
-
-static uint32_t rd32(const uint8_t *p)
-{
-    uint32_t v;
-    memcpy(&v, p, sizeof(v));
-    return v;
-}
-
-static uint64_t rd64(const uint8_t *p)
-{
-    uint64_t v;
-    memcpy(&v, p, sizeof(v));
-    return v;
-}
-
-/* Whether [off, off+len) lies inside a buffer of (size) bytes. */
-static bool in_file(uint64_t off, uint64_t len, size_t size)
-{
-    return off <= size && len <= size - off;
-}
 
 static int einval(char err[KS_ERR_LEN], const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -174,25 +150,6 @@ static int map_loads(struct loads *acc, const uint8_t *base, struct elfcore *cor
     return 0;
 }
 
-static void seg_from_flags(struct x86_seg *sg, uint32_t sel, uint32_t limit, uint32_t flags,
-                           uint64_t base)
-{
-    /* QEMU keeps the descriptor's high dword layout in its flags (formats.md §1.4). */
-    memset(sg, 0, sizeof(*sg));
-    sg->selector = (uint16_t)sel;
-    sg->limit = limit;
-    sg->base = base;
-    sg->type = (flags >> 8) & 0xf;
-    sg->s = (flags >> 12) & 1;
-    sg->dpl = (flags >> 13) & 3;
-    sg->present = (flags >> 15) & 1;
-    sg->avl = (flags >> 20) & 1;
-    sg->l = (flags >> 21) & 1;
-    sg->db = (flags >> 22) & 1;
-    sg->g = (flags >> 23) & 1;
-    sg->unusable = !sg->present;
-}
-
 static struct elfcore_cpu *cpu_slot(struct elfcore *core, unsigned idx)
 {
     if (idx >= ELFCORE_MAX_CPUS)
@@ -220,37 +177,37 @@ static int note_prstatus(struct elfcore *core, unsigned idx, const uint8_t *d, u
                                     X86_RBX, X86_R11, X86_R10, X86_R9,  X86_R8,
                                     X86_RAX, X86_RCX, X86_RDX, X86_RSI, X86_RDI};
         const uint8_t *r = d + 112;
-        c->pid = rd32(d + 32);
+        c->pid = elf_rd32(d + 32);
         for (size_t i = 0; i < KS_ARRAY_SIZE(order); i++)
-            c->s.gpr[order[i]] = rd64(r + 8 * i);
-        c->s.rip = rd64(r + 8 * 16);
-        c->s.seg[X86_SEG_CS].selector = (uint16_t)rd64(r + 8 * 17);
-        c->s.rflags = rd64(r + 8 * 18);
-        c->s.gpr[X86_RSP] = rd64(r + 8 * 19);
-        c->s.seg[X86_SEG_SS].selector = (uint16_t)rd64(r + 8 * 20);
-        c->s.seg[X86_SEG_FS].base = rd64(r + 8 * 21);
-        c->s.seg[X86_SEG_GS].base = rd64(r + 8 * 22);
-        c->s.seg[X86_SEG_DS].selector = (uint16_t)rd64(r + 8 * 23);
-        c->s.seg[X86_SEG_ES].selector = (uint16_t)rd64(r + 8 * 24);
-        c->s.seg[X86_SEG_FS].selector = (uint16_t)rd64(r + 8 * 25);
-        c->s.seg[X86_SEG_GS].selector = (uint16_t)rd64(r + 8 * 26);
+            c->s.gpr[order[i]] = elf_rd64(r + 8 * i);
+        c->s.rip = elf_rd64(r + 8 * 16);
+        c->s.seg[X86_SEG_CS].selector = (uint16_t)elf_rd64(r + 8 * 17);
+        c->s.rflags = elf_rd64(r + 8 * 18);
+        c->s.gpr[X86_RSP] = elf_rd64(r + 8 * 19);
+        c->s.seg[X86_SEG_SS].selector = (uint16_t)elf_rd64(r + 8 * 20);
+        c->s.seg[X86_SEG_FS].base = elf_rd64(r + 8 * 21);
+        c->s.seg[X86_SEG_GS].base = elf_rd64(r + 8 * 22);
+        c->s.seg[X86_SEG_DS].selector = (uint16_t)elf_rd64(r + 8 * 23);
+        c->s.seg[X86_SEG_ES].selector = (uint16_t)elf_rd64(r + 8 * 24);
+        c->s.seg[X86_SEG_FS].selector = (uint16_t)elf_rd64(r + 8 * 25);
+        c->s.seg[X86_SEG_GS].selector = (uint16_t)elf_rd64(r + 8 * 26);
     } else {
         /* struct user_regs_struct (i386): ebx ecx edx esi edi ebp eax ds es fs gs orig eip cs
          * eflags esp ss. */
         static const int order[] = {X86_RBX, X86_RCX, X86_RDX, X86_RSI, X86_RDI, X86_RBP, X86_RAX};
         const uint8_t *r = d + 72;
-        c->pid = rd32(d + 24);
+        c->pid = elf_rd32(d + 24);
         for (size_t i = 0; i < KS_ARRAY_SIZE(order); i++)
-            c->s.gpr[order[i]] = rd32(r + 4 * i);
-        c->s.seg[X86_SEG_DS].selector = rd16(r + 28);
-        c->s.seg[X86_SEG_ES].selector = rd16(r + 32);
-        c->s.seg[X86_SEG_FS].selector = rd16(r + 36);
-        c->s.seg[X86_SEG_GS].selector = rd16(r + 40);
-        c->s.rip = rd32(r + 48);
-        c->s.seg[X86_SEG_CS].selector = rd16(r + 52);
-        c->s.rflags = rd32(r + 56);
-        c->s.gpr[X86_RSP] = rd32(r + 60);
-        c->s.seg[X86_SEG_SS].selector = rd16(r + 64);
+            c->s.gpr[order[i]] = elf_rd32(r + 4 * i);
+        c->s.seg[X86_SEG_DS].selector = elf_rd16(r + 28);
+        c->s.seg[X86_SEG_ES].selector = elf_rd16(r + 32);
+        c->s.seg[X86_SEG_FS].selector = elf_rd16(r + 36);
+        c->s.seg[X86_SEG_GS].selector = elf_rd16(r + 40);
+        c->s.rip = elf_rd32(r + 48);
+        c->s.seg[X86_SEG_CS].selector = elf_rd16(r + 52);
+        c->s.rflags = elf_rd32(r + 56);
+        c->s.gpr[X86_RSP] = elf_rd32(r + 60);
+        c->s.seg[X86_SEG_SS].selector = elf_rd16(r + 64);
     }
     return 0;
 }
@@ -268,8 +225,8 @@ static int note_qemu(struct elfcore *core, unsigned idx, const uint8_t *d, uint3
 
     if (sz < 8)
         return einval(err, "QEMU note %u is %u bytes, too small for a header", idx, sz);
-    version = rd32(d);
-    size = rd32(d + 4);
+    version = elf_rd32(d);
+    size = elf_rd32(d + 4);
     if (version != 1)
         return einval(err, "QEMU note %u has version %u (only 1 exists)", idx, version);
     /* Fields are appended without a version bump; trust (size) within the descriptor. */
@@ -282,29 +239,29 @@ static int note_qemu(struct elfcore *core, unsigned idx, const uint8_t *d, uint3
     c->have_qemu = true;
     c->qemu_size = size;
     for (int i = 0; i < 8; i++)
-        c->s.gpr[gpr[i]] = rd64(d + 8 + 8 * i);
+        c->s.gpr[gpr[i]] = elf_rd64(d + 8 + 8 * i);
     for (int i = 0; i < 8; i++)
-        c->s.gpr[X86_R8 + i] = rd64(d + 72 + 8 * i);
-    c->s.rip = rd64(d + 136);
-    c->s.rflags = rd64(d + 144);
+        c->s.gpr[X86_R8 + i] = elf_rd64(d + 72 + 8 * i);
+    c->s.rip = elf_rd64(d + 136);
+    c->s.rflags = elf_rd64(d + 144);
     for (int i = 0; i < 10; i++) {
         const uint8_t *s = d + QCS_SEGS + QCS_SEG_SIZE * i;
-        uint32_t sel = rd32(s), limit = rd32(s + 4), flags = rd32(s + 8);
-        uint64_t base = rd64(s + 16);
+        uint32_t sel = elf_rd32(s), limit = elf_rd32(s + 4), flags = elf_rd32(s + 8);
+        uint64_t base = elf_rd64(s + 16);
         if (i < 8) {
-            seg_from_flags(&c->s.seg[segs[i]], sel, limit, flags, base);
+            qr_seg_from_flags(&c->s.seg[segs[i]], (uint16_t)sel, base, limit, flags);
         } else {
             struct x86_dtable *t = i == 8 ? &c->s.gdt : &c->s.idt;
             t->base = base;
             t->limit = limit;
         }
     }
-    c->s.cr0 = rd64(d + QCS_CR);
-    c->s.cr2 = rd64(d + QCS_CR + 16);
-    c->s.cr3 = rd64(d + QCS_CR + 24);
-    c->s.cr4 = rd64(d + QCS_CR + 32);
+    c->s.cr0 = elf_rd64(d + QCS_CR);
+    c->s.cr2 = elf_rd64(d + QCS_CR + 16);
+    c->s.cr3 = elf_rd64(d + QCS_CR + 24);
+    c->s.cr4 = elf_rd64(d + QCS_CR + 32);
     if (size >= QCS_KGS_SIZE)
-        c->s.kernel_gs_base = rd64(d + QCS_MIN_SIZE);
+        c->s.kernel_gs_base = elf_rd64(d + QCS_MIN_SIZE);
     return 0;
 }
 
@@ -323,9 +280,9 @@ static int parse_notes(struct elfcore *core, const uint8_t *p, uint64_t len, uns
         if (len - pos < 12)
             return einval(err, "note header at PT_NOTE offset %llu is truncated",
                           (unsigned long long)pos);
-        namesz = rd32(p + pos);
-        descsz = rd32(p + pos + 4);
-        type = rd32(p + pos + 8);
+        namesz = elf_rd32(p + pos);
+        descsz = elf_rd32(p + pos + 4);
+        type = elf_rd32(p + pos + 8);
         name_pad = ((uint64_t)namesz + 3) & ~3ULL;
         desc_pad = ((uint64_t)descsz + 3) & ~3ULL;
         if (name_pad > len - pos - 12 || desc_pad > len - pos - 12 - name_pad) {
@@ -374,59 +331,65 @@ static int not_elf(const uint8_t *b, size_t size, char err[KS_ERR_LEN])
     }
 }
 
-struct ehdr {
-    bool elf64;
-    uint16_t type, machine;
-    uint64_t phoff, shoff;
-    uint16_t phentsize, shentsize, shnum;
-    uint32_t phnum;
-};
-
-static int read_ehdr(const uint8_t *b, size_t size, struct ehdr *h, char err[KS_ERR_LEN])
+static int read_ehdr(const uint8_t *b, size_t size, struct elf_ehdr *h, char err[KS_ERR_LEN])
 {
-    if (size < EI_NIDENT || memcmp(b, ELFMAG, SELFMAG))
+    if (!elf_has_magic(b, size))
         return not_elf(b, size, err);
-    if (b[EI_CLASS] != ELFCLASS64 && b[EI_CLASS] != ELFCLASS32)
-        return einval(err, "unknown ELF class %u", b[EI_CLASS]);
-    if (b[EI_DATA] != ELFDATA2LSB)
-        return einval(err, "big-endian ELF: an x86 core is little-endian");
-    h->elf64 = b[EI_CLASS] == ELFCLASS64;
-    if (size < (h->elf64 ? sizeof(Elf64_Ehdr) : sizeof(Elf32_Ehdr)))
-        return einval(err, "file ends inside the ELF header (%zu bytes)", size);
-    if (h->elf64) {
-        h->type = rd16(b + offsetof(Elf64_Ehdr, e_type));
-        h->machine = rd16(b + offsetof(Elf64_Ehdr, e_machine));
-        h->phoff = rd64(b + offsetof(Elf64_Ehdr, e_phoff));
-        h->shoff = rd64(b + offsetof(Elf64_Ehdr, e_shoff));
-        h->phentsize = rd16(b + offsetof(Elf64_Ehdr, e_phentsize));
-        h->phnum = rd16(b + offsetof(Elf64_Ehdr, e_phnum));
-        h->shentsize = rd16(b + offsetof(Elf64_Ehdr, e_shentsize));
-        h->shnum = rd16(b + offsetof(Elf64_Ehdr, e_shnum));
-    } else {
-        h->type = rd16(b + offsetof(Elf32_Ehdr, e_type));
-        h->machine = rd16(b + offsetof(Elf32_Ehdr, e_machine));
-        h->phoff = rd32(b + offsetof(Elf32_Ehdr, e_phoff));
-        h->shoff = rd32(b + offsetof(Elf32_Ehdr, e_shoff));
-        h->phentsize = rd16(b + offsetof(Elf32_Ehdr, e_phentsize));
-        h->phnum = rd16(b + offsetof(Elf32_Ehdr, e_phnum));
-        h->shentsize = rd16(b + offsetof(Elf32_Ehdr, e_shentsize));
-        h->shnum = rd16(b + offsetof(Elf32_Ehdr, e_shnum));
-    }
-    return 0;
+    return elf_read_ehdr(b, size, h, err);
 }
 
 /* PN_XNUM: the real count is in section 0's sh_info (gABI "Extended Program Header Numbering"). */
-static int xnum(const uint8_t *b, size_t size, struct ehdr *h, char err[KS_ERR_LEN])
+static int xnum(const uint8_t *b, size_t size, struct elf_ehdr *h, char err[KS_ERR_LEN])
 {
     size_t shsz = h->elf64 ? sizeof(Elf64_Shdr) : sizeof(Elf32_Shdr);
+    struct elf_shdr sh0;
 
-    if (!h->shoff || h->shentsize != shsz || !in_file(h->shoff, shsz, size))
+    if (!h->shoff || h->shentsize != shsz || !elf_in_file(h->shoff, shsz, size))
         return einval(err,
                       "e_phnum is PN_XNUM but section 0 (e_shoff %#llx) is missing or "
                       "outside the file",
                       (unsigned long long)h->shoff);
-    h->phnum = rd32(b + h->shoff +
-                    (h->elf64 ? offsetof(Elf64_Shdr, sh_info) : offsetof(Elf32_Shdr, sh_info)));
+    elf_read_shdr(b + h->shoff, h->elf64, &sh0);
+    h->phnum = sh0.info;
+    return 0;
+}
+
+/* One program header of a core: register notes are parsed, memory is queued in (acc). */
+static int load_phdr(struct elfcore *core, const uint8_t *b, size_t size, uint32_t i,
+                     const struct elf_phdr *ph, struct loads *acc, unsigned *ncore, unsigned *nqemu,
+                     char err[KS_ERR_LEN])
+{
+    int rc;
+
+    if (ph->type == PT_NOTE) {
+        if (!elf_in_file(ph->offset, ph->filesz, size))
+            return einval(err,
+                          "PT_NOTE (program header %u) at offset %#llx size %#llx lies "
+                          "beyond the end of the %zu-byte file: truncated core?",
+                          i, (unsigned long long)ph->offset, (unsigned long long)ph->filesz, size);
+        return parse_notes(core, b + ph->offset, ph->filesz, ncore, nqemu, err);
+    }
+    if (ph->type != PT_LOAD)
+        return 0;
+    core->nload++;
+    if (ph->filesz > ph->memsz)
+        return einval(err, "PT_LOAD %u has p_filesz %#llx > p_memsz %#llx", i,
+                      (unsigned long long)ph->filesz, (unsigned long long)ph->memsz);
+    if (!elf_in_file(ph->offset, ph->filesz, size))
+        return einval(err,
+                      "PT_LOAD %u (GPA %#llx, %#llx bytes at file offset %#llx) lies "
+                      "beyond the end of the %zu-byte file: truncated core?",
+                      i, (unsigned long long)ph->paddr, (unsigned long long)ph->filesz,
+                      (unsigned long long)ph->offset, size);
+    if (ph->paddr + ph->filesz < ph->paddr)
+        return einval(err, "PT_LOAD %u wraps around the physical address space", i);
+    /* Only p_filesz bytes exist; the rest of p_memsz stays unbacked (§2.2). */
+    rc = add_clipped(acc, ph->paddr, ph->filesz, ph->offset);
+    if (rc == -ENOSPC)
+        snprintf(err, KS_ERR_LEN, "too many overlapping PT_LOAD pieces");
+    if (rc < 0)
+        return rc;
+    core->nclipped += (unsigned)rc;
     return 0;
 }
 
@@ -435,7 +398,7 @@ int elfcore_parse(const void *buf, size_t size, struct elfcore *core, char err[K
     const uint8_t *b = buf;
     struct loads acc = {0};
     unsigned ncore = 0, nqemu = 0;
-    struct ehdr h = {0};
+    struct elf_ehdr h = {0};
     size_t phsz;
     int rc;
 
@@ -463,66 +426,18 @@ int elfcore_parse(const void *buf, size_t size, struct elfcore *core, char err[K
     if (h.phentsize != phsz)
         return einval(err, "e_phentsize %u (expected %zu)", h.phentsize, phsz);
     /* 64-bit product: phnum <= 2^32 and phsz <= 56 cannot overflow. */
-    if (!in_file(h.phoff, (uint64_t)h.phnum * phsz, size))
+    if (!elf_in_file(h.phoff, (uint64_t)h.phnum * phsz, size))
         return einval(err, "%u program headers at e_phoff %#llx do not fit in the %zu-byte file",
                       h.phnum, (unsigned long long)h.phoff, size);
     core->nphdr = h.phnum;
-    for (uint32_t i = 0; i < h.phnum; i++) {
-        const uint8_t *ph = b + h.phoff + (uint64_t)i * phsz;
-        uint32_t type = rd32(ph);
-        uint64_t off, paddr, filesz, memsz;
+    for (uint32_t i = 0; i < h.phnum && !rc; i++) {
+        struct elf_phdr ph;
 
-        if (h.elf64) {
-            off = rd64(ph + offsetof(Elf64_Phdr, p_offset));
-            paddr = rd64(ph + offsetof(Elf64_Phdr, p_paddr));
-            filesz = rd64(ph + offsetof(Elf64_Phdr, p_filesz));
-            memsz = rd64(ph + offsetof(Elf64_Phdr, p_memsz));
-        } else {
-            off = rd32(ph + offsetof(Elf32_Phdr, p_offset));
-            paddr = rd32(ph + offsetof(Elf32_Phdr, p_paddr));
-            filesz = rd32(ph + offsetof(Elf32_Phdr, p_filesz));
-            memsz = rd32(ph + offsetof(Elf32_Phdr, p_memsz));
-        }
-        if (type == PT_NOTE) {
-            if (!in_file(off, filesz, size)) {
-                rc = einval(err,
-                            "PT_NOTE (program header %u) at offset %#llx size %#llx lies "
-                            "beyond the end of the %zu-byte file: truncated core?",
-                            i, (unsigned long long)off, (unsigned long long)filesz, size);
-                goto out;
-            }
-            rc = parse_notes(core, b + off, filesz, &ncore, &nqemu, err);
-            if (rc)
-                goto out;
-        } else if (type == PT_LOAD) {
-            core->nload++;
-            if (filesz > memsz) {
-                rc = einval(err, "PT_LOAD %u has p_filesz %#llx > p_memsz %#llx", i,
-                            (unsigned long long)filesz, (unsigned long long)memsz);
-                goto out;
-            }
-            if (!in_file(off, filesz, size)) {
-                rc = einval(err,
-                            "PT_LOAD %u (GPA %#llx, %#llx bytes at file offset %#llx) lies "
-                            "beyond the end of the %zu-byte file: truncated core?",
-                            i, (unsigned long long)paddr, (unsigned long long)filesz,
-                            (unsigned long long)off, size);
-                goto out;
-            }
-            if (paddr + filesz < paddr) {
-                rc = einval(err, "PT_LOAD %u wraps around the physical address space", i);
-                goto out;
-            }
-            /* Only p_filesz bytes exist; the rest of p_memsz stays unbacked (§2.2). */
-            rc = add_clipped(&acc, paddr, filesz, off);
-            if (rc < 0) {
-                if (rc == -ENOSPC)
-                    snprintf(err, KS_ERR_LEN, "too many overlapping PT_LOAD pieces");
-                goto out;
-            }
-            core->nclipped += (unsigned)rc;
-        }
+        elf_read_phdr(b + h.phoff + (uint64_t)i * phsz, h.elf64, &ph);
+        rc = load_phdr(core, b, size, i, &ph, &acc, &ncore, &nqemu, err);
     }
+    if (rc)
+        goto out;
     rc = map_loads(&acc, b, core, err);
     if (!rc && !core->nload && !core->ncpus)
         rc = einval(err, "the core has neither memory (PT_LOAD) nor register notes");

@@ -121,8 +121,11 @@ static int on_record(struct tracecmd_input *h, struct tep_record *rec, int cpu, 
     rc = kt_parse_line(line, (size_t)n, 0, &ev, d->err);
     if (rc < 0) {
         char why[KS_ERR_LEN];
-        snprintf(why, sizeof(why), "%s", d->err);
-        snprintf(d->err, KS_ERR_LEN, "record %u (%.40s): %.180s", d->records, e->name, why + 8);
+        /* kt_parse_line says "line 0: ..."; a record has no line number, so drop that. */
+        size_t skip = strncmp(d->err, "line 0: ", 8) ? 0 : 8;
+
+        snprintf(why, sizeof(why), "%s", d->err + skip);
+        snprintf(d->err, KS_ERR_LEN, "record %u (%.40s): %.180s", d->records, e->name, why);
         d->rc = rc;
         return 1;
     }

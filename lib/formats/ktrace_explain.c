@@ -20,6 +20,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* KVM_EXIT_* values the analysis tests (include/uapi/linux/kvm.h; lib/ never includes it). */
+#define KT_KVM_EXIT_SHUTDOWN       8
+#define KT_KVM_EXIT_INTERNAL_ERROR 17
+
 /* ---------------------------------------------------------------------------------------------
  * Walk replay
  */
@@ -208,6 +212,63 @@ static const char *verdict_kind(const struct pt_walk *r)
     return "unknown";
 }
 
+/* What the replayed walk (r) under (c) found, level by level, and its one-line reason. */
+static void describe_replay(const struct pt_ctx *c, const struct pt_walk *r,
+                            struct kt_walk_explained *x)
+{
+    x->kind = verdict_kind(r);
+    x->nlevels = r->nlevels < 5 ? r->nlevels : 5;
+    x->fail_level = r->fault_level;
+    for (unsigned i = 0; i < x->nlevels; i++) {
+        const struct pt_level *lv = &r->lv[i];
+        char why[180];
+        pt_level_reason(c, lv, why, sizeof(why));
+        snprintf(x->level_text[i], sizeof(x->level_text[i]), "level %d entry %#llx: %s", lv->level,
+                 (unsigned long long)lv->entry, why);
+        if (lv->verdict == PT_RESERVED)
+            x->rsvd_bits = lv->rsvd_bits;
+    }
+    if (r->nlevels && r->lv[r->nlevels - 1].verdict != PT_OK) {
+        char why[200];
+        pt_level_reason(c, &r->lv[r->nlevels - 1], why, sizeof(why));
+        snprintf(x->reason, sizeof(x->reason), "level %d: %s", r->lv[r->nlevels - 1].level, why);
+    } else if (r->fault && r->perm_why) {
+        char why[200];
+        pt_perm_reason(c, r, why, sizeof(why));
+        snprintf(x->reason, sizeof(x->reason), "permission: %s", why);
+    } else {
+        snprintf(x->reason, sizeof(x->reason), "the replay did not fault");
+    }
+}
+
+/* The assumptions the replay ran under, and whether any of them reproduced the error code. */
+static void describe_assumptions(const struct kt_walk *w, enum pt_mode m, const struct guess *g,
+                                 const struct kt_assume *as, int nxe_known, bool nxe_given,
+                                 struct kt_walk_explained *x)
+{
+    char gb[160] = "";
+
+    /* 1 GiB pages exist only with 64-bit paging (PDPTE.PS in 4- and 5-level). */
+    if (m == PT_MODE_4LEVEL || m == PT_MODE_5LEVEL)
+        snprintf(gb, sizeof(gb), "; 1 GiB pages %s%s", g->gbpages ? "on" : "off",
+                 as->gbpages >= 0 ? ""
+                 : g->gbpages     ? " (assumed)"
+                                  : " in KVM (inferred: only then does the walk fault this "
+                                    "way; see docs/trace.md, 'Why GBPAGES')");
+    snprintf(x->assumed, sizeof(x->assumed),
+             "%s paging (from the levels traced); MAXPHYADDR %u%s%s; EFER.NXE=%d%s%s", mode_text(m),
+             g->maxphyaddr, as->maxphyaddr ? "" : " (assumed)", gb, g->nxe,
+             nxe_given        ? ""
+             : nxe_known >= 0 ? " (inferred: F absent from the error code)"
+                              : " (assumed)",
+             g->smep ? "; CR4.SMEP=1 (F in the error code without NXE)" : "");
+    if (!x->reproduced) {
+        size_t n = strlen(x->assumed);
+        snprintf(x->assumed + n, sizeof(x->assumed) - n,
+                 "; NOT reproduced: no assumption gives error code %#x", w->error_code);
+    }
+}
+
 static void explain_walk(const struct kt_walk *w, size_t widx, const struct kt_assume *as,
                          int nxe_known, bool nxe_given, struct kt_walk_explained *x)
 {
@@ -275,51 +336,8 @@ static void explain_walk(const struct kt_walk *w, size_t widx, const struct kt_a
         free(s);
         return;
     }
-    x->kind = verdict_kind(&r);
-    x->nlevels = r.nlevels < 5 ? r.nlevels : 5;
-    x->fail_level = r.fault_level;
-    for (unsigned i = 0; i < x->nlevels; i++) {
-        const struct pt_level *lv = &r.lv[i];
-        char why[180];
-        pt_level_reason(&c, lv, why, sizeof(why));
-        snprintf(x->level_text[i], sizeof(x->level_text[i]), "level %d entry %#llx: %s", lv->level,
-                 (unsigned long long)lv->entry, why);
-        if (lv->verdict == PT_RESERVED)
-            x->rsvd_bits = lv->rsvd_bits;
-    }
-    if (r.nlevels && r.lv[r.nlevels - 1].verdict != PT_OK) {
-        char why[200];
-        pt_level_reason(&c, &r.lv[r.nlevels - 1], why, sizeof(why));
-        snprintf(x->reason, sizeof(x->reason), "level %d: %s", r.lv[r.nlevels - 1].level, why);
-    } else if (r.fault && r.perm_why) {
-        char why[200];
-        pt_perm_reason(&c, &r, why, sizeof(why));
-        snprintf(x->reason, sizeof(x->reason), "permission: %s", why);
-    } else {
-        snprintf(x->reason, sizeof(x->reason), "the replay did not fault");
-    }
-    {
-        /* 1 GiB pages exist only with 64-bit paging (PDPTE.PS in 4- and 5-level). */
-        char gb[160] = "";
-        if (m == PT_MODE_4LEVEL || m == PT_MODE_5LEVEL)
-            snprintf(gb, sizeof(gb), "; 1 GiB pages %s%s", g.gbpages ? "on" : "off",
-                     as->gbpages >= 0 ? ""
-                     : g.gbpages      ? " (assumed)"
-                                      : " in KVM (inferred: only then does the walk fault this "
-                                        "way; see docs/trace.md, 'Why GBPAGES')");
-        snprintf(x->assumed, sizeof(x->assumed),
-                 "%s paging (from the levels traced); MAXPHYADDR %u%s%s; EFER.NXE=%d%s%s",
-                 mode_text(m), g.maxphyaddr, as->maxphyaddr ? "" : " (assumed)", gb, g.nxe,
-                 nxe_given        ? ""
-                 : nxe_known >= 0 ? " (inferred: F absent from the error code)"
-                                  : " (assumed)",
-                 g.smep ? "; CR4.SMEP=1 (F in the error code without NXE)" : "");
-    }
-    if (!x->reproduced) {
-        size_t n = strlen(x->assumed);
-        snprintf(x->assumed + n, sizeof(x->assumed) - n,
-                 "; NOT reproduced: no assumption gives error code %#x", w->error_code);
-    }
+    describe_replay(&c, &r, x);
+    describe_assumptions(w, m, &g, as, nxe_known, nxe_given, x);
     free(s);
 }
 
@@ -395,7 +413,7 @@ static int push_walk(struct kt_analysis *a, size_t *cap, const struct kt_walk *w
     return 0;
 }
 
-/* The IDT entry size: 16 bytes in long mode, 8 otherwise (SDM Vol. 3A §7.10, §7.14.1). */
+/* The IDT entry size: 16 bytes in long mode, 8 otherwise (SDM Vol. 3A §6.10, §6.14.1). */
 static unsigned idt_entry_size(const struct kt_walk *w)
 {
     enum pt_mode m = mode_of_walk(w);
@@ -405,7 +423,7 @@ static unsigned idt_entry_size(const struct kt_walk *w)
 /*
  * A failing implicit read (no W/U/F) right after an injection is KVM reading
  * the IDT to deliver it. If the next one reads the #DF gate, KVM escalated
- * to #DF (SDM Vol. 3A §7.15, "Interrupt 8—Double Fault Exception").
+ * to #DF (SDM Vol. 3A §6.15, "Interrupt 8—Double Fault Exception").
  */
 static void chain_note_walk(struct kt_analysis *a, const struct kt_walk *w, size_t ev,
                             uint64_t *idt_base, bool *have_base)
@@ -434,6 +452,104 @@ static void chain_note_walk(struct kt_analysis *a, const struct kt_walk *w, size
         df->delivery_failed = true;
         df->idt_addr = w->addr;
     }
+}
+
+/*
+ * A kvm_emulate_insn event: whether its bytes can be trusted, emulation
+ * failures, and whether the instruction sits in a GPA that is not RAM.
+ */
+static void note_emulate(struct kt_analysis *a, struct kt_event *ev, size_t idx,
+                         bool fetch_failed_recent, size_t last_failed_fetch, bool amd,
+                         bool *progress)
+{
+    /* Same linear RIP as a fetch walk that just failed: the decoder got no bytes. */
+    if (fetch_failed_recent && a->nwalks) {
+        const struct kt_walk *fw = &a->walks[last_failed_fetch];
+        if (fw->addr == ev->u.emul.csbase + ev->u.emul.rip || fw->addr == ev->u.emul.rip)
+            ev->u.emul.bytes_unreliable = true;
+    }
+    if (ev->u.emul.bytes_unreliable && ev->u.emul.len)
+        a->emul_unreliable++;
+    if (ev->u.emul.failed) {
+        if (!a->emul_failures)
+            a->first_emul_failure = idx;
+        a->emul_failures++;
+        /*
+         * The kernel format prints exactly the bytes decoded. None after a fetch
+         * walk that translated: reading the GPA failed, so it is not RAM (no
+         * memslot, or MMIO), and KVM cannot emulate from there.
+         */
+        if (!ev->u.emul.len && !ev->u.emul.plugin_form && a->nwalks) {
+            const struct kt_walk *lw = &a->walks[a->nwalks - 1];
+            uint64_t gpa;
+            if (!lw->failed && (lw->access & PFERR_F) &&
+                lw->addr == ev->u.emul.csbase + ev->u.emul.rip && walk_gpa(lw, amd, &gpa)) {
+                a->emul_fetch_not_ram = true;
+                a->emul_fetch_gpa = gpa;
+            }
+        }
+    } else if (!ev->u.emul.bytes_unreliable) {
+        *progress = true;
+    }
+}
+
+/* A kvm_inj_exception event: the next link of the chain (a #PF takes the failed walk's address). */
+static void note_injection(struct kt_analysis *a, const struct kt_event *ev, size_t idx)
+{
+    struct kt_exc *x = &a->chain[a->nchain++];
+
+    memset(x, 0, sizeof(*x));
+    x->event = idx;
+    x->vector = ev->u.inj.vector;
+    x->has_error_code = ev->u.inj.has_error_code;
+    x->error_code = ev->u.inj.error_code;
+    x->reinjected = ev->u.inj.reinjected;
+    if (x->vector == X86_PF && a->nwalks && a->walks[a->nwalks - 1].failed)
+        x->fault_addr = a->walks[a->nwalks - 1].addr;
+}
+
+/* The one-line summary: how the trace ends, and the injected chain that led there. */
+static void summarize(struct kt_analysis *a)
+{
+    char chain[160] = "";
+    size_t n = 0;
+    for (unsigned k = 0; k < a->nchain && n < sizeof(chain) - 32; k++) {
+        const struct kt_exc *x = &a->chain[k];
+        char code[48] = "";
+        if (x->has_error_code && !x->inferred) {
+            char fl[32];
+            if (x->vector == X86_PF) {
+                pt_pferr_str(x->error_code, fl, sizeof(fl));
+                snprintf(code, sizeof(code), "(%#x %s)", x->error_code, fl);
+            } else {
+                snprintf(code, sizeof(code), "(%#x)", x->error_code);
+            }
+        }
+        n += (size_t)snprintf(chain + n, sizeof(chain) - n, "%s%s%s", k ? " -> " : "",
+                              x86_vector_name(x->vector), code);
+    }
+    if (a->shutdown)
+        snprintf(a->summary, sizeof(a->summary), "triple fault (KVM_EXIT_SHUTDOWN)%s%s%s",
+                 a->nchain ? ": " : "", chain, a->nchain ? " -> shutdown" : "");
+    else if (a->internal_error && a->emul_fetch_not_ram)
+        snprintf(a->summary, sizeof(a->summary),
+                 "KVM_EXIT_INTERNAL_ERROR after an emulation failure: the instruction is at "
+                 "GPA %#llx, which is not RAM",
+                 (unsigned long long)a->emul_fetch_gpa);
+    else if (a->internal_error)
+        snprintf(a->summary, sizeof(a->summary), "KVM_EXIT_INTERNAL_ERROR%s%s",
+                 a->emul_failures ? " after an emulation "
+                                    "failure"
+                                  : "",
+                 a->nwalks_failed ? " (a guest page walk failed first)" : "");
+    else if (a->nchain)
+        snprintf(a->summary, sizeof(a->summary), "exceptions injected: %s", chain);
+    else if (a->nwalks_failed)
+        snprintf(a->summary, sizeof(a->summary), "%zu failing guest page walk(s)",
+                 a->nwalks_failed);
+    else
+        snprintf(a->summary, sizeof(a->summary), "no crash signature (%u events, %u exits)",
+                 a->total_events, a->total_exits);
 }
 
 int kt_analyze(struct kt_trace *t, const struct kt_assume *as_in, struct kt_analysis *a)
@@ -507,62 +623,23 @@ int kt_analyze(struct kt_trace *t, const struct kt_assume *as_in, struct kt_anal
             if (a->nwalks)
                 a->walks[a->nwalks - 1].n_ad++;
             break;
-        case KT_EMULATE: {
-            /* Same linear RIP as a fetch walk that just failed: the decoder got no bytes. */
-            if (fetch_failed_recent && a->nwalks) {
-                const struct kt_walk *fw = &a->walks[last_failed_fetch];
-                if (fw->addr == e->u.emul.csbase + e->u.emul.rip || fw->addr == e->u.emul.rip)
-                    e->u.emul.bytes_unreliable = true;
-            }
-            if (e->u.emul.bytes_unreliable && e->u.emul.len)
-                a->emul_unreliable++;
-            if (e->u.emul.failed) {
-                if (!a->emul_failures)
-                    a->first_emul_failure = i;
-                a->emul_failures++;
-                /*
-                 * The kernel format prints exactly the bytes decoded. None after a fetch
-                 * walk that translated: reading the GPA failed, so it is not RAM (no
-                 * memslot, or MMIO), and KVM cannot emulate from there.
-                 */
-                if (!e->u.emul.len && !e->u.emul.plugin_form && a->nwalks) {
-                    const struct kt_walk *lw = &a->walks[a->nwalks - 1];
-                    uint64_t gpa;
-                    if (!lw->failed && (lw->access & PFERR_F) &&
-                        lw->addr == e->u.emul.csbase + e->u.emul.rip &&
-                        walk_gpa(lw, as.amd, &gpa)) {
-                        a->emul_fetch_not_ram = true;
-                        a->emul_fetch_gpa = gpa;
-                    }
-                }
-            } else if (!e->u.emul.bytes_unreliable) {
-                progress = true;
-            }
+        case KT_EMULATE:
+            note_emulate(a, e, i, fetch_failed_recent, last_failed_fetch, as.amd, &progress);
             break;
-        }
         case KT_INJ_EXCEPTION:
+            /* Guest progress since the last injection starts a new chain. */
             if (progress || a->nchain == KT_MAX_CHAIN) {
                 a->nchain = 0;
                 have_base = false;
             }
             progress = false;
-            {
-                struct kt_exc *x = &a->chain[a->nchain++];
-                memset(x, 0, sizeof(*x));
-                x->event = i;
-                x->vector = e->u.inj.vector;
-                x->has_error_code = e->u.inj.has_error_code;
-                x->error_code = e->u.inj.error_code;
-                x->reinjected = e->u.inj.reinjected;
-                if (x->vector == X86_PF && a->nwalks && a->walks[a->nwalks - 1].failed)
-                    x->fault_addr = a->walks[a->nwalks - 1].addr;
-            }
+            note_injection(a, e, i);
             break;
         case KT_USERSPACE_EXIT:
             snprintf(a->last_exit, sizeof(a->last_exit), "%s", e->u.uexit.reason);
-            if (e->u.uexit.code == 8)
+            if (e->u.uexit.code == KT_KVM_EXIT_SHUTDOWN)
                 a->shutdown = true;
-            if (e->u.uexit.code == 17)
+            if (e->u.uexit.code == KT_KVM_EXIT_INTERNAL_ERROR)
                 a->internal_error = true;
             break;
         default:
@@ -582,48 +659,7 @@ int kt_analyze(struct kt_trace *t, const struct kt_assume *as_in, struct kt_anal
                 explain_walk(&a->walks[w], w, &as, nxe, as_in && as_in->nxe >= 0,
                              &a->failed[a->nfailed++]);
     }
-    /* One-line summary. */
-    {
-        char chain[160] = "";
-        size_t n = 0;
-        for (unsigned k = 0; k < a->nchain && n < sizeof(chain) - 32; k++) {
-            const struct kt_exc *x = &a->chain[k];
-            char code[48] = "";
-            if (x->has_error_code && !x->inferred) {
-                char fl[32];
-                if (x->vector == X86_PF) {
-                    pt_pferr_str(x->error_code, fl, sizeof(fl));
-                    snprintf(code, sizeof(code), "(%#x %s)", x->error_code, fl);
-                } else {
-                    snprintf(code, sizeof(code), "(%#x)", x->error_code);
-                }
-            }
-            n += (size_t)snprintf(chain + n, sizeof(chain) - n, "%s%s%s", k ? " -> " : "",
-                                  x86_vector_name(x->vector), code);
-        }
-        if (a->shutdown)
-            snprintf(a->summary, sizeof(a->summary), "triple fault (KVM_EXIT_SHUTDOWN)%s%s%s",
-                     a->nchain ? ": " : "", chain, a->nchain ? " -> shutdown" : "");
-        else if (a->internal_error && a->emul_fetch_not_ram)
-            snprintf(a->summary, sizeof(a->summary),
-                     "KVM_EXIT_INTERNAL_ERROR after an emulation failure: the instruction is at "
-                     "GPA %#llx, which is not RAM",
-                     (unsigned long long)a->emul_fetch_gpa);
-        else if (a->internal_error)
-            snprintf(a->summary, sizeof(a->summary), "KVM_EXIT_INTERNAL_ERROR%s%s",
-                     a->emul_failures ? " after an emulation "
-                                        "failure"
-                                      : "",
-                     a->nwalks_failed ? " (a guest page walk failed first)" : "");
-        else if (a->nchain)
-            snprintf(a->summary, sizeof(a->summary), "exceptions injected: %s", chain);
-        else if (a->nwalks_failed)
-            snprintf(a->summary, sizeof(a->summary), "%zu failing guest page walk(s)",
-                     a->nwalks_failed);
-        else
-            snprintf(a->summary, sizeof(a->summary), "no crash signature (%u events, %u exits)",
-                     a->total_events, a->total_exits);
-    }
+    summarize(a);
     return 0;
 }
 

@@ -41,22 +41,10 @@ static void emul_bytes(const struct kt_event *e, char *buf, size_t len)
         n += (size_t)snprintf(buf + n, len - n, "%s%02x", i ? " " : "", e->u.emul.bytes[i]);
 }
 
-void kt_render_text(const struct kt_trace *t, const struct kt_analysis *a, struct strbuf *sb)
+/* The failing guest page walks, each with its levels and the assumptions of its replay. */
+static void render_walks(const struct kt_trace *t, const struct kt_analysis *a, struct strbuf *sb)
 {
-    char fl[48], acc[64], bytes[64];
-
-    sb_printf(sb, "KVM trace: %u events (%u not interpreted), %u exits%s\n", a->total_events,
-              t->other_events, a->total_exits, t->source == KT_SRC_DAT ? ", from trace.dat" : "");
-    if (t->dropped_events)
-        sb_printf(sb, "WARNING: %llu events were dropped by the ring buffer; gaps are possible\n",
-                  (unsigned long long)t->dropped_events);
-    sb_printf(sb, "Summary: %s\n", a->summary);
-
-    if (a->nexit_kinds) {
-        sb_printf(sb, "\nExit reasons:\n");
-        for (unsigned i = 0; i < a->nexit_kinds; i++)
-            sb_printf(sb, "  %-24s %u\n", a->exits[i].reason, a->exits[i].count);
-    }
+    char fl[48], acc[64];
 
     sb_printf(sb, "\nGuest page walks: %zu, %zu failed\n", a->nwalks, a->nwalks_failed);
     for (size_t k = 0; k < a->nfailed; k++) {
@@ -80,6 +68,13 @@ void kt_render_text(const struct kt_trace *t, const struct kt_analysis *a, struc
         sb_printf(sb, "    => %s: %s\n", x->kind, x->reason);
         sb_printf(sb, "    assumed: %s\n", x->assumed);
     }
+}
+
+/* Emulation failures and the instruction bytes that cannot be trusted. */
+static void render_emulation(const struct kt_trace *t, const struct kt_analysis *a,
+                             struct strbuf *sb)
+{
+    char bytes[64];
 
     if (a->emul_failures || a->emul_unreliable) {
         sb_printf(sb, "\nEmulation:\n");
@@ -111,6 +106,12 @@ void kt_render_text(const struct kt_trace *t, const struct kt_analysis *a, struc
                           "EPT_MISCONFIG fast MMIO, or SVM without next_rip); ordinary "
                           "emulation would have injected the #PF (docs/trace.md)\n");
     }
+}
+
+/* The injected exceptions, oldest first, and how the chain ended. */
+static void render_chain(const struct kt_trace *t, const struct kt_analysis *a, struct strbuf *sb)
+{
+    char fl[48];
 
     if (a->nchain) {
         sb_printf(sb, "\nException chain:\n");
@@ -138,8 +139,28 @@ void kt_render_text(const struct kt_trace *t, const struct kt_analysis *a, struc
         }
         if (a->shutdown)
             sb_printf(sb, "  -> shutdown: a fault while delivering #DF is a triple fault "
-                          "(SDM Vol. 3A §7.15); KVM exits with KVM_EXIT_SHUTDOWN\n");
+                          "(SDM Vol. 3A §6.15); KVM exits with KVM_EXIT_SHUTDOWN\n");
     }
+}
+
+void kt_render_text(const struct kt_trace *t, const struct kt_analysis *a, struct strbuf *sb)
+{
+    sb_printf(sb, "KVM trace: %u events (%u not interpreted), %u exits%s\n", a->total_events,
+              t->other_events, a->total_exits, t->source == KT_SRC_DAT ? ", from trace.dat" : "");
+    if (t->dropped_events)
+        sb_printf(sb, "WARNING: %llu events were dropped by the ring buffer; gaps are possible\n",
+                  (unsigned long long)t->dropped_events);
+    sb_printf(sb, "Summary: %s\n", a->summary);
+
+    if (a->nexit_kinds) {
+        sb_printf(sb, "\nExit reasons:\n");
+        for (unsigned i = 0; i < a->nexit_kinds; i++)
+            sb_printf(sb, "  %-24s %u\n", a->exits[i].reason, a->exits[i].count);
+    }
+
+    render_walks(t, a, sb);
+    render_emulation(t, a, sb);
+    render_chain(t, a, sb);
     if (a->last_exit[0])
         sb_printf(sb, "\nLast exit to userspace: %s\n", a->last_exit);
 }

@@ -267,6 +267,24 @@ static int seg_suffix(struct parser *ps, struct cur *c, const struct x86_seg *sg
     return qr_expect_end(ps, c, "the segment type");
 }
 
+void qr_seg_from_flags(struct x86_seg *sg, uint16_t sel, uint64_t base, uint32_t limit,
+                       uint32_t flags)
+{
+    memset(sg, 0, sizeof(*sg));
+    sg->selector = sel;
+    sg->base = base;
+    sg->limit = limit;
+    sg->type = (flags >> 8) & 0xf;
+    sg->s = (flags >> 12) & 1;
+    sg->dpl = (flags >> 13) & 3;
+    sg->present = (flags >> 15) & 1;
+    sg->avl = (flags >> 20) & 1;
+    sg->l = (flags >> 21) & 1;
+    sg->db = (flags >> 22) & 1;
+    sg->g = (flags >> 23) & 1;
+    sg->unusable = !sg->present;
+}
+
 /* "%-3s=%04x <base> %08x %08x[ DPL=%d <type>]" (formats.md §1.4). */
 static int seg_line(struct parser *ps, struct cur *c, int which, const char *name)
 {
@@ -283,20 +301,7 @@ static int seg_line(struct parser *ps, struct cur *c, int which, const char *nam
         !cur_spaces(c) || !cur_hex(c, &limit, NULL) || limit > 0xffffffffu || !cur_spaces(c) ||
         !cur_hex(c, &flags, NULL) || flags > 0xffffffffu || !cur_at_sep(c))
         return qr_fail(ps, "malformed %s line (want selector base limit flags)", name);
-    memset(&sg, 0, sizeof(sg));
-    sg.selector = (uint16_t)sel;
-    sg.base = base;
-    sg.limit = (uint32_t)limit;
-    /* QEMU's internal flags mirror the descriptor's high dword (SDM Vol. 3A §3.4.5). */
-    sg.type = (flags >> 8) & 0xf;
-    sg.s = (flags >> 12) & 1;
-    sg.dpl = (flags >> 13) & 3;
-    sg.present = (flags >> 15) & 1;
-    sg.avl = (flags >> 20) & 1;
-    sg.l = (flags >> 21) & 1;
-    sg.db = (flags >> 22) & 1;
-    sg.g = (flags >> 23) & 1;
-    sg.unusable = !sg.present;
+    qr_seg_from_flags(&sg, (uint16_t)sel, base, (uint32_t)limit, (uint32_t)flags);
     /* Under TCG the limit nibble survives in the flags; KVM-synced state has it zero (§1.4). */
     if ((flags >> 16) & 0xf)
         ps->cur.tcg_flags = true;
@@ -458,13 +463,60 @@ static int code_line(struct parser *ps, struct cur *c)
     return 0;
 }
 
+/* The log lines around the dumps: CPU headers, TCG's exception log, resets, KVM's errors. */
+static int log_line(struct parser *ps, struct cur *c, const char *s, size_t n)
+{
+    bool handled;
+    int rc;
+
+    if (qr_starts(s, n, "CPU#")) {
+        uint64_t v;
+        c->p += 4;
+        if (!cur_dec(c, &v) || v > 4095 || qr_expect_end(ps, c, "CPU#n"))
+            return qr_fail(ps, "malformed CPU#n header");
+        qr_dump_end(ps);
+        ps->pend_cpu = (int)v;
+        return 0;
+    }
+    if (qr_starts(s, n, "check_exception old: ")) {
+        uint64_t old, nw;
+        c->p += 21;
+        if (!cur_0xhex(c, &old) || !cur_lit(c, " new ") || !cur_0xhex(c, &nw))
+            return qr_fail(ps, "malformed check_exception line");
+        ps->check_old = old > 0xff ? -1 : (int)old;
+        qr_dump_end(ps);
+        return 0;
+    }
+    if (qr_is_exception_header(s, n)) {
+        qr_dump_end(ps);
+        return qr_exception_header(ps, c);
+    }
+    if (qr_starts(s, n, "Triple fault")) {
+        qr_dump_end(ps);
+        ps->info->triple_fault = true;
+        return 0;
+    }
+    if (qr_starts(s, n, "CPU Reset")) {
+        qr_dump_end(ps);
+        ps->info->cpu_reset = true;
+        return 0;
+    }
+    {
+        char line[200];
+        snprintf(line, sizeof(line), "%.*s", (int)n, s);
+        rc = qr_kvm_line(ps, c, line, &handled);
+        if (rc || handled)
+            return rc;
+    }
+    return 0; /* not ours: guest output, shell noise, HMP prompt */
+}
+
 static int parse_line(struct parser *ps, const char *s, size_t n)
 {
     static const char *const segnames[X86_NR_SREGS] = {
         "ES =", "CS =", "SS =", "DS =", "FS =", "GS =", "LDT=", "TR ="};
     static const char *const fpu[] = {"FCW=", "FPR", "XMM", "YMM", "ZMM", "Opmask"};
     struct cur c = {s, s + n};
-    bool handled;
     int rc;
 
     if (qr_starts(s, n, "RAX="))
@@ -514,46 +566,7 @@ static int parse_line(struct parser *ps, const char *s, size_t n)
             ps->info->fpu_lines = true;
             return 0;
         }
-    if (qr_starts(s, n, "CPU#")) {
-        uint64_t v;
-        c.p += 4;
-        if (!cur_dec(&c, &v) || v > 4095 || qr_expect_end(ps, &c, "CPU#n"))
-            return qr_fail(ps, "malformed CPU#n header");
-        qr_dump_end(ps);
-        ps->pend_cpu = (int)v;
-        return 0;
-    }
-    if (qr_starts(s, n, "check_exception old: ")) {
-        uint64_t old, nw;
-        c.p += 21;
-        if (!cur_0xhex(&c, &old) || !cur_lit(&c, " new ") || !cur_0xhex(&c, &nw))
-            return qr_fail(ps, "malformed check_exception line");
-        ps->check_old = old > 0xff ? -1 : (int)old;
-        qr_dump_end(ps);
-        return 0;
-    }
-    if (qr_is_exception_header(s, n)) {
-        qr_dump_end(ps);
-        return qr_exception_header(ps, &c);
-    }
-    if (qr_starts(s, n, "Triple fault")) {
-        qr_dump_end(ps);
-        ps->info->triple_fault = true;
-        return 0;
-    }
-    if (qr_starts(s, n, "CPU Reset")) {
-        qr_dump_end(ps);
-        ps->info->cpu_reset = true;
-        return 0;
-    }
-    {
-        char line[200];
-        snprintf(line, sizeof(line), "%.*s", (int)n, s);
-        rc = qr_kvm_line(ps, &c, line, &handled);
-        if (rc || handled)
-            return rc;
-    }
-    return 0; /* not ours: guest output, shell noise, HMP prompt */
+    return log_line(ps, &c, s, n);
 }
 
 /* Copy one line without CR and ANSI escape sequences (monitor sockets add both, §1.5). */
@@ -598,7 +611,7 @@ static void fill_snapshot(const struct dump *d, struct snapshot *snap, struct qe
         /*
          * Old QEMU prints no EFER. A 64-bit GPR form means CS.L with LMA; the
          * 16-digit GDT/CR form means LMA (formats.md §1.1). LME is set with LMA
-         * (SDM Vol. 3A §10.8.5); NXE cannot be known and stays 0.
+         * (SDM Vol. 3A §9.8.5); NXE cannot be known and stays 0.
          */
         snap->s.efer = (d->is64 || d->lma_form) ? (X86_EFER_LMA | X86_EFER_LME) : 0;
         snap->have |= SNAP_EFER_INFERRED;

@@ -81,4 +81,13 @@ int qr_exception_header(struct parser *ps, struct cur *c);
  */
 int qr_kvm_line(struct parser *ps, struct cur *c, const char *line, bool *handled);
 
+/*
+ * A segment register from QEMU's SegmentCache: its flags mirror the
+ * descriptor's high dword (SDM Vol. 3A §3.4.5), in the `info registers` text
+ * and in dump-guest-memory's QEMUCPUSegment alike (formats.md §1.4, §2.3).
+ * A segment that is not present is taken as unusable.
+ */
+void qr_seg_from_flags(struct x86_seg *sg, uint16_t sel, uint64_t base, uint32_t limit,
+                       uint32_t flags);
+
 #endif

@@ -3,6 +3,7 @@
  * nm/System.map text. The file is untrusted: section offsets and sizes,
  * sh_entsize, sh_link and st_name are all checked before use.
  */
+#include "ks/elf.h"
 #include "ks/formats.h"
 #include "ks/symtab.h"
 
@@ -23,32 +24,6 @@ struct symtab {
     char *names;
     size_t names_len, names_cap;
 };
-
-static uint16_t rd16(const uint8_t *p)
-{
-    uint16_t v;
-    memcpy(&v, p, sizeof(v));
-    return v;
-}
-
-static uint32_t rd32(const uint8_t *p)
-{
-    uint32_t v;
-    memcpy(&v, p, sizeof(v));
-    return v;
-}
-
-static uint64_t rd64(const uint8_t *p)
-{
-    uint64_t v;
-    memcpy(&v, p, sizeof(v));
-    return v;
-}
-
-static bool in_file(uint64_t off, uint64_t len, size_t size)
-{
-    return off <= size && len <= size - off;
-}
 
 /* Names are stored as offsets during building (the arena moves), fixed up at the end. */
 static int add(struct symtab *t, uint64_t addr, uint64_t size, const char *name, size_t nlen,
@@ -108,134 +83,118 @@ static int finish(struct symtab *t, struct symtab **out, char err[KS_ERR_LEN], c
     return 0;
 }
 
-struct shdr {
-    uint32_t type, link;
-    uint64_t off, size, entsize;
+/* The symbol table to read (.symtab when present, else .dynsym) and its string table. */
+static int find_symtab(const uint8_t *b, size_t size, struct elf_shdr *sym, struct elf_shdr *str,
+                       bool *elf64, char err[KS_ERR_LEN])
+{
+    struct elf_ehdr h;
+    size_t shsz, esz;
+    uint32_t symidx = 0;
+    bool found = false;
+    int rc = elf_read_ehdr(b, size, &h, err);
+
+    if (rc)
+        return rc;
+    *elf64 = h.elf64;
+    shsz = h.elf64 ? sizeof(Elf64_Shdr) : sizeof(Elf32_Shdr);
+    esz = h.elf64 ? sizeof(Elf64_Sym) : sizeof(Elf32_Sym);
+    if (!h.shoff || !h.shnum) {
+        snprintf(err, KS_ERR_LEN, "no section headers (stripped?)");
+        return -ENOENT;
+    }
+    if (h.shentsize != shsz || !elf_in_file(h.shoff, (uint64_t)h.shnum * shsz, size)) {
+        snprintf(err, KS_ERR_LEN, "section headers (%u at %#llx) do not fit in the file", h.shnum,
+                 (unsigned long long)h.shoff);
+        return -EINVAL;
+    }
+    for (uint32_t pass = 0; pass < 2 && !found; pass++) {
+        uint32_t type = pass ? SHT_DYNSYM : SHT_SYMTAB;
+        for (uint32_t i = 0; i < h.shnum && !found; i++) {
+            elf_read_shdr(b + h.shoff + (uint64_t)i * shsz, h.elf64, sym);
+            found = sym->type == type;
+            symidx = i;
+        }
+    }
+    if (!found) {
+        snprintf(err, KS_ERR_LEN, "no .symtab or .dynsym section (stripped kernel?)");
+        return -ENOENT;
+    }
+    if (sym->entsize != esz || !elf_in_file(sym->offset, sym->size, size) || sym->link >= h.shnum) {
+        snprintf(err, KS_ERR_LEN,
+                 "symbol table section %u is malformed (entsize %llu, "
+                 "offset %#llx, size %#llx, link %u)",
+                 symidx, (unsigned long long)sym->entsize, (unsigned long long)sym->offset,
+                 (unsigned long long)sym->size, sym->link);
+        return -EINVAL;
+    }
+    elf_read_shdr(b + h.shoff + (uint64_t)sym->link * shsz, h.elf64, str);
+    if (str->type != SHT_STRTAB || !elf_in_file(str->offset, str->size, size)) {
+        snprintf(err, KS_ERR_LEN, "the symbol string table (section %u) is malformed", sym->link);
+        return -EINVAL;
+    }
+    return 0;
+}
+
+struct elf_sym {
+    uint32_t name;
+    uint8_t info;
+    uint16_t shndx;
+    uint64_t value, size;
 };
 
-static void read_shdr(const uint8_t *p, bool elf64, struct shdr *s)
+static void read_sym(const uint8_t *s, bool elf64, struct elf_sym *e)
 {
     if (elf64) {
-        s->type = rd32(p + offsetof(Elf64_Shdr, sh_type));
-        s->link = rd32(p + offsetof(Elf64_Shdr, sh_link));
-        s->off = rd64(p + offsetof(Elf64_Shdr, sh_offset));
-        s->size = rd64(p + offsetof(Elf64_Shdr, sh_size));
-        s->entsize = rd64(p + offsetof(Elf64_Shdr, sh_entsize));
+        e->name = elf_rd32(s + offsetof(Elf64_Sym, st_name));
+        e->info = s[offsetof(Elf64_Sym, st_info)];
+        e->shndx = elf_rd16(s + offsetof(Elf64_Sym, st_shndx));
+        e->value = elf_rd64(s + offsetof(Elf64_Sym, st_value));
+        e->size = elf_rd64(s + offsetof(Elf64_Sym, st_size));
     } else {
-        s->type = rd32(p + offsetof(Elf32_Shdr, sh_type));
-        s->link = rd32(p + offsetof(Elf32_Shdr, sh_link));
-        s->off = rd32(p + offsetof(Elf32_Shdr, sh_offset));
-        s->size = rd32(p + offsetof(Elf32_Shdr, sh_size));
-        s->entsize = rd32(p + offsetof(Elf32_Shdr, sh_entsize));
+        e->name = elf_rd32(s + offsetof(Elf32_Sym, st_name));
+        e->info = s[offsetof(Elf32_Sym, st_info)];
+        e->shndx = elf_rd16(s + offsetof(Elf32_Sym, st_shndx));
+        e->value = elf_rd32(s + offsetof(Elf32_Sym, st_value));
+        e->size = elf_rd32(s + offsetof(Elf32_Sym, st_size));
     }
 }
 
 int symtab_from_elf(const void *buf, size_t size, struct symtab **out, char err[KS_ERR_LEN])
 {
     const uint8_t *b = buf;
-    bool elf64;
-    uint64_t shoff;
-    uint32_t shnum, shentsize, want_type = 0, symidx = 0;
-    size_t shsz, esz;
-    struct shdr sym, str;
+    struct elf_shdr sym, str;
     struct symtab *t;
+    bool elf64;
+    size_t esz;
+    int rc;
 
     *out = NULL;
-    if (!b || size < EI_NIDENT || memcmp(b, ELFMAG, SELFMAG)) {
-        snprintf(err, KS_ERR_LEN, "not an ELF file");
-        return -EINVAL;
-    }
-    if ((b[EI_CLASS] != ELFCLASS64 && b[EI_CLASS] != ELFCLASS32) || b[EI_DATA] != ELFDATA2LSB) {
-        snprintf(err, KS_ERR_LEN, "unsupported ELF class/byte order");
-        return -EINVAL;
-    }
-    elf64 = b[EI_CLASS] == ELFCLASS64;
-    if (size < (elf64 ? sizeof(Elf64_Ehdr) : sizeof(Elf32_Ehdr))) {
-        snprintf(err, KS_ERR_LEN, "file ends inside the ELF header");
-        return -EINVAL;
-    }
-    shoff =
-        elf64 ? rd64(b + offsetof(Elf64_Ehdr, e_shoff)) : rd32(b + offsetof(Elf32_Ehdr, e_shoff));
-    shnum = rd16(b + (elf64 ? offsetof(Elf64_Ehdr, e_shnum) : offsetof(Elf32_Ehdr, e_shnum)));
-    shentsize =
-        rd16(b + (elf64 ? offsetof(Elf64_Ehdr, e_shentsize) : offsetof(Elf32_Ehdr, e_shentsize)));
-    shsz = elf64 ? sizeof(Elf64_Shdr) : sizeof(Elf32_Shdr);
+    rc = find_symtab(b, size, &sym, &str, &elf64, err);
+    if (rc)
+        return rc;
     esz = elf64 ? sizeof(Elf64_Sym) : sizeof(Elf32_Sym);
-    if (!shoff || !shnum) {
-        snprintf(err, KS_ERR_LEN, "no section headers (stripped?)");
-        return -ENOENT;
-    }
-    if (shentsize != shsz || !in_file(shoff, (uint64_t)shnum * shsz, size)) {
-        snprintf(err, KS_ERR_LEN, "section headers (%u at %#llx) do not fit in the file", shnum,
-                 (unsigned long long)shoff);
-        return -EINVAL;
-    }
-    /* .symtab when present, else .dynsym. */
-    for (uint32_t pass = 0; pass < 2 && !want_type; pass++) {
-        uint32_t type = pass ? SHT_DYNSYM : SHT_SYMTAB;
-        for (uint32_t i = 0; i < shnum; i++) {
-            read_shdr(b + shoff + (uint64_t)i * shsz, elf64, &sym);
-            if (sym.type == type) {
-                want_type = type;
-                symidx = i;
-                break;
-            }
-        }
-    }
-    if (!want_type) {
-        snprintf(err, KS_ERR_LEN, "no .symtab or .dynsym section (stripped kernel?)");
-        return -ENOENT;
-    }
-    read_shdr(b + shoff + (uint64_t)symidx * shsz, elf64, &sym);
-    if (sym.entsize != esz || !in_file(sym.off, sym.size, size) || sym.link >= shnum) {
-        snprintf(err, KS_ERR_LEN,
-                 "symbol table section %u is malformed (entsize %llu, "
-                 "offset %#llx, size %#llx, link %u)",
-                 symidx, (unsigned long long)sym.entsize, (unsigned long long)sym.off,
-                 (unsigned long long)sym.size, sym.link);
-        return -EINVAL;
-    }
-    read_shdr(b + shoff + (uint64_t)sym.link * shsz, elf64, &str);
-    if (str.type != SHT_STRTAB || !in_file(str.off, str.size, size)) {
-        snprintf(err, KS_ERR_LEN, "the symbol string table (section %u) is malformed", sym.link);
-        return -EINVAL;
-    }
     t = calloc(1, sizeof(*t));
     if (!t)
         return -ENOMEM;
+    /* Entry 0 is the reserved null symbol (gABI "Symbol Table"). */
     for (uint64_t i = 1; i < sym.size / esz; i++) {
-        const uint8_t *s = b + sym.off + i * esz;
-        uint32_t name;
-        uint8_t info;
-        uint16_t shndx;
-        uint64_t value, ssize;
+        struct elf_sym e;
         const char *nm;
         size_t nlen;
-        int type, rc;
+        int type;
 
-        if (elf64) {
-            name = rd32(s + offsetof(Elf64_Sym, st_name));
-            info = s[offsetof(Elf64_Sym, st_info)];
-            shndx = rd16(s + offsetof(Elf64_Sym, st_shndx));
-            value = rd64(s + offsetof(Elf64_Sym, st_value));
-            ssize = rd64(s + offsetof(Elf64_Sym, st_size));
-        } else {
-            name = rd32(s + offsetof(Elf32_Sym, st_name));
-            info = s[offsetof(Elf32_Sym, st_info)];
-            shndx = rd16(s + offsetof(Elf32_Sym, st_shndx));
-            value = rd32(s + offsetof(Elf32_Sym, st_value));
-            ssize = rd32(s + offsetof(Elf32_Sym, st_size));
-        }
-        type = ELF64_ST_TYPE(info);
-        if (shndx == SHN_UNDEF || !name || name >= str.size)
+        read_sym(b + sym.offset + i * esz, elf64, &e);
+        /* ELF32_ST_TYPE and ELF64_ST_TYPE are the same low nibble. */
+        type = ELF64_ST_TYPE(e.info);
+        if (e.shndx == SHN_UNDEF || !e.name || e.name >= str.size)
             continue;
         if (type != STT_FUNC && type != STT_OBJECT && type != STT_NOTYPE)
             continue;
-        nm = (const char *)b + str.off + name;
-        nlen = strnlen(nm, str.size - name);
-        if (nlen == str.size - name || !nlen || nlen > MAX_NAME)
+        nm = (const char *)b + str.offset + e.name;
+        nlen = strnlen(nm, str.size - e.name);
+        if (nlen == str.size - e.name || !nlen || nlen > MAX_NAME)
             continue; /* unterminated or absurd */
-        rc = add(t, value, ssize, nm, nlen, type == STT_FUNC);
+        rc = add(t, e.value, e.size, nm, nlen, type == STT_FUNC);
         if (rc) {
             symtab_free(t);
             return rc;

@@ -12,8 +12,9 @@
 /*
  * A debugger sees through permissions: walk as a supervisor read (no W/U/F
  * bits) and with SMAP and protection keys off, so the only failures left
- * are not-present and reserved-bit faults (SDM Vol. 3A §4.6: SMAP and PKRU
- * are the only checks a supervisor read can fail).
+ * are not-present and reserved-bit faults (SDM Vol. 3A §4.6: SMAP and the
+ * protection keys are the only checks a supervisor read can fail; lib/paging
+ * models PKRU but not the supervisor keys of CR4.PKS).
  */
 static int translate(const struct gmem *m, const struct pt_ctx *c, gva_t va, gpa_t *gpa)
 {

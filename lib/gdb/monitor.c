@@ -6,6 +6,7 @@
  * the target (vmm/gdb_kvm.c), which hands everything else to gdb_monitor().
  */
 #include "ks/gdb.h"
+#include "ks/parse.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -41,13 +42,12 @@ static int cmd_walk(const struct snapshot *snap, const char *arg, struct strbuf 
     struct pt_ctx c;
     struct pt_walk w;
     uint64_t va;
-    char *endp;
     char why[200];
 
     while (*arg == ' ')
         arg++;
-    va = strtoull(arg, &endp, 0);
-    if (!*arg || endp == arg || *endp) {
+    /* parse_u64, not strtoull: that saturates on overflow and accepts "-1". */
+    if (parse_u64(arg, &va)) {
         sb_puts(out, "usage: monitor walk ADDR (e.g. monitor walk 0xffffffff80001000)\n");
         return -EINVAL;
     }

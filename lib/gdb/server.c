@@ -462,7 +462,7 @@ static int handle_z(struct gdb_server *s, const char *p, const char *end, bool i
     if (type > GDB_WP_ACCESS)
         return send_str(s, ""); /* unsupported type: empty reply */
     if (type >= GDB_WP_WRITE) {
-        /* x86 watches 1, 2, 4 or 8 naturally aligned bytes (SDM Vol. 3A §17.2.5). */
+        /* x86 watches 1, 2, 4 or 8 naturally aligned bytes (SDM Vol. 3B §17.2.5). */
         if ((kind != 1 && kind != 2 && kind != 4 && kind != 8) || (addr & (kind - 1)))
             return send_err(s, EINVAL);
     } else if (kind != 1) {

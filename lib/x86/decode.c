@@ -13,19 +13,21 @@
 #include <stdio.h>
 #include <string.h>
 
+#define RFLAGS_VM KS_BIT(17) /* virtual-8086 mode (SDM Vol. 1 §3.4.3.3) */
+
 enum x86_cpu_mode x86_cpu_mode_of(const struct x86_state *s)
 {
     const struct x86_seg *cs = &s->seg[X86_SEG_CS];
 
     /* SDM Vol. 3A §2.2: PE selects protected mode, LMA + CS.L 64-bit mode. */
-    if (!(s->cr0 & 1))
+    if (!(s->cr0 & X86_CR0_PE))
         return X86_MODE_REAL;
-    if (s->efer & KS_BIT(10)) {
+    if (s->efer & X86_EFER_LMA) {
         if (cs->l)
             return X86_MODE_LONG64;
         return cs->db ? X86_MODE_COMPAT32 : X86_MODE_COMPAT16;
     }
-    if (s->rflags & KS_BIT(17))
+    if (s->rflags & RFLAGS_VM)
         return X86_MODE_VM86;
     return cs->db ? X86_MODE_PROT32 : X86_MODE_PROT16;
 }
@@ -176,9 +178,14 @@ static void add_stack_access(struct x86_insn *in, const struct x86_state *s,
     add_access(in, s, X86_ACC_STACK, X86_SEG_SS, ea, size, rd, wr, wr ? "stack push" : "stack pop");
 }
 
-/* A descriptor load for selector (sel): GDT or LDT entry (SDM Vol. 3A §3.4.2). */
+/*
+ * A descriptor load for selector (sel): GDT or LDT entry (SDM Vol. 3A §3.4.2).
+ * LLDT and LTR load system descriptors, which must come from the GDT (TI=1 is
+ * a #GP before any read) and are 16 bytes in IA-32e mode (SDM Vol. 3A §3.5.2;
+ * LLDT and LTR in Vol. 2A).
+ */
 static void add_descriptor_read(struct x86_insn *in, const struct x86_state *s, uint16_t sel,
-                                const char *why)
+                                const char *why, bool system)
 {
     char what[40];
     bool ldt = sel & 4;
@@ -186,10 +193,11 @@ static void add_descriptor_read(struct x86_insn *in, const struct x86_state *s, 
 
     if ((sel & ~3u) == 0)
         return; /* a null selector reads nothing */
+    if (system && ldt)
+        return;
     snprintf(what, sizeof(what), "%s %s entry 0x%x", why, ldt ? "LDT" : "GDT", sel & ~7u);
-    /* System descriptors are 16 bytes in IA-32e mode (SDM Vol. 3A §3.5.2). */
     add_access(in, s, X86_ACC_SYSTEM, X86_SEG_DS, base + (sel & ~7u),
-               x86_mode_is_64(in->mode) && !strcmp(why, "TSS") ? 16 : 8, true, false, what);
+               system && x86_mode_is_64(in->mode) ? 16 : 8, true, false, what);
 }
 
 static void add_idt_read(struct x86_insn *in, const struct x86_state *s, unsigned vector)
@@ -254,10 +262,8 @@ static void classify(struct x86_insn *in, const struct x86_state *s,
     for (unsigned i = 0; i < zi->operand_count_visible; i++) {
         const ZydisDecodedOperand *op = &ops[i];
         if (op->type == ZYDIS_OPERAND_TYPE_POINTER) {
-            add_descriptor_read(in, s, op->ptr.segment, "CS");
-        } else if (op->type == ZYDIS_OPERAND_TYPE_REGISTER &&
-                   (zi->mnemonic == ZYDIS_MNEMONIC_MOV || zi->mnemonic == ZYDIS_MNEMONIC_LTR ||
-                    zi->mnemonic == ZYDIS_MNEMONIC_LLDT) &&
+            add_descriptor_read(in, s, op->ptr.segment, "CS", false);
+        } else if (op->type == ZYDIS_OPERAND_TYPE_REGISTER && zi->mnemonic == ZYDIS_MNEMONIC_MOV &&
                    i + 1 < zi->operand_count_visible &&
                    ZydisRegisterGetClass(op->reg.value) == ZYDIS_REGCLASS_SEGMENT &&
                    ops[i + 1].type == ZYDIS_OPERAND_TYPE_REGISTER) {
@@ -265,7 +271,7 @@ static void classify(struct x86_insn *in, const struct x86_state *s,
                 ZydisRegisterGetLargestEnclosing(ZYDIS_MACHINE_MODE_LONG_64, ops[i + 1].reg.value);
             int id = ZydisRegisterGetId(src);
             if (id >= 0 && id < X86_NR_GPRS)
-                add_descriptor_read(in, s, (uint16_t)s->gpr[id], "segment");
+                add_descriptor_read(in, s, (uint16_t)s->gpr[id], "segment", false);
         } else if (op->type == ZYDIS_OPERAND_TYPE_REGISTER && i == 0 &&
                    (zi->mnemonic == ZYDIS_MNEMONIC_LTR || zi->mnemonic == ZYDIS_MNEMONIC_LLDT)) {
             ZydisRegister src =
@@ -273,7 +279,7 @@ static void classify(struct x86_insn *in, const struct x86_state *s,
             int id = ZydisRegisterGetId(src);
             if (id >= 0 && id < X86_NR_GPRS)
                 add_descriptor_read(in, s, (uint16_t)s->gpr[id],
-                                    zi->mnemonic == ZYDIS_MNEMONIC_LTR ? "TSS" : "LDT");
+                                    zi->mnemonic == ZYDIS_MNEMONIC_LTR ? "TSS" : "LDT", true);
         }
     }
 }

@@ -7,10 +7,7 @@
 set -u
 KS=$(realpath "$1")
 G=$(dirname "$KS")/guests
-fails=0
-pass() { echo "PASS $1"; }
-fail() { echo "FAIL $1: $2"; fails=$((fails + 1)); }
-skip() { echo "SKIP $1: $2"; }
+. "$(dirname "$0")/lib.sh"
 
 names=(trivial mb1-elf32 mb1-aout mb2-elf32 mb2-elf64 pvh-elf64 flat seed-2m seed
        reject-truncated reject-overlap reject-entry reject-checksum reject-huge reject-phnum
@@ -19,13 +16,12 @@ skip_all() {
     for n in "${names[@]}"; do skip "boot/$n" "$1"; done
     exit 0
 }
-"$KS" run --help >/dev/null 2>&1 || skip_all "this kvmscope has no 'run' command (vmm not merged yet)"
-[ -c /dev/kvm ] && [ -r /dev/kvm ] && [ -w /dev/kvm ] || skip_all "no usable /dev/kvm"
-command -v jq >/dev/null || skip_all "jq is not installed"
+has_run "$KS" || skip_all "this kvmscope has no 'run' command (vmm not merged yet)"
+have_kvm || skip_all "no usable /dev/kvm"
+have jq || skip_all "jq is not installed"
 [ -f "$G/trivial.elf" ] || skip_all "guests not built ($G)"
 
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+make_tmp tmp
 printf 'hello m1\nsecond line\n' >"$tmp/m1"
 printf 'M2DATA' >"$tmp/m2"
 
@@ -112,4 +108,4 @@ reject reject-unknown "$tmp/unknown.bin" \
 # The unbroken version of the same hand-made file boots: the rejections above are the defects'.
 boot bad-good 1 debug_exit "" -- "$G/bad-good.elf"
 
-[ "$fails" -eq 0 ]
+finish

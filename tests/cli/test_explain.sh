@@ -8,9 +8,8 @@ set -u
 K=$1
 cd "$(dirname "$0")/../.."
 regs=tests/data/seed_kvm_internal_error.txt
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fail=0
+. tests/cli/lib.sh
+make_tmp tmp
 
 check() { # name status-want status-got file needle...
     local name=$1 want=$2 got=$3 file=$4
@@ -20,13 +19,7 @@ check() { # name status-want status-got file needle...
     for n in "$@"; do
         grep -qF -- "$n" "$file" || why+=("no '$n'")
     done
-    if [ ${#why[@]} -eq 0 ]; then
-        echo "PASS explain-$name"
-    else
-        echo "FAIL explain-$name: ${why[*]}"
-        sed 's/^/    /' "$file" | head -40
-        fail=1
-    fi
+    verdict "explain-$name" "${why[@]}" || sed 's/^/    /' "$file" | head -40
 }
 
 # The registers alone: what the text allows.
@@ -48,7 +41,7 @@ check seed-text 1 $? "$tmp/out" "Cause: rsvd-gbpages" "and: idt-limit" \
     "level 3 PDPTE[  0] @ GPA 0xbf9000" "error code 0x9 = P|RSVD" "-cpu qemu64,pdpe1gb" \
     "Skylake-Server" "EMULTYPE_SKIP" "#GP error 0x73" "triple fault"
 
-if command -v jq >/dev/null; then
+if have jq; then
     "$K" explain --json --regs "$regs" --memory "$tmp/mem.img" >"$tmp/json"
     st=$?
     got=$(jq -r '[.explanation.cause.id, .explanation.cause.secondary.id,
@@ -80,4 +73,4 @@ check bad-option 2 $? "$tmp/out" "unknown option"
 check no-input 2 $? "$tmp/out" "give --regs FILE"
 "$K" explain --regs "$regs" --cpu nosuchcpu >"$tmp/out" 2>&1
 check bad-cpu 2 $? "$tmp/out" "--cpu"
-exit $fail
+finish

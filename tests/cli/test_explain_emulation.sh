@@ -8,11 +8,11 @@ set -u
 K=$(realpath "$1")
 cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-$(dirname "$K")}
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
+. tests/cli/lib.sh
+make_tmp T
 
-if [ ! -r /dev/kvm ] || [ ! -w /dev/kvm ]; then
-    echo "SKIP emulation-failure: no usable /dev/kvm"
+if ! have_kvm || ! have jq; then
+    echo "SKIP emulation-failure: needs a usable /dev/kvm and jq"
     exit 0
 fi
 timeout 30 "$K" run --json --entry 0x100000 "$BUILD/guests/emulation/iret32.bin" >"$T/out.json" 2>"$T/err"

@@ -8,12 +8,9 @@ set -u
 K=$1
 cd "$(dirname "$0")/../.."
 . tests/cli/zoo_lib.sh
-BUILD=${BUILD:-$(dirname "$K")}
-fail=0
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+make_tmp tmp
 
-if ! command -v qemu-system-x86_64 >/dev/null || ! command -v jq >/dev/null; then
+if ! have qemu-system-x86_64 jq; then
     echo "SKIP explain-qemu: needs qemu-system-x86_64 and jq"
     exit 0
 fi
@@ -36,11 +33,10 @@ for name in not-present rsvd-nx stack-fault idt-limit two-not-present-no-idt; do
     sym=$("$K" explain --regs "$tmp/$name.txt" --memory "$tmp/$name.mem" --symbols "$elf" |
         grep -c '^kvmscope: triple fault (shutdown) at 0x[0-9a-f]* <long_mode+0x')
     if [ "$st" = 1 ] && [ "$got" = "$want" ] && [ "$sym" = 1 ]; then
-        echo "PASS explain-qemu-$name"
+        pass "explain-qemu-$name"
     else
-        echo "FAIL explain-qemu-$name: status $st, got '$got', want '$want', symbol lines $sym"
+        fail "explain-qemu-$name" "status $st, got '$got', want '$want', symbol lines $sym"
         head -5 "$tmp/$name.err"
-        fail=1
     fi
 done
-exit $fail
+finish

@@ -10,17 +10,17 @@ BDIR=$(dirname "$KS")
 HERE=$(cd "$(dirname "$0")" && pwd)
 ELF=$BDIR/guests/gdbtest.elf
 ELF64=$BDIR/guests/gdbtest64.elf
-TMP=$(mktemp -d)
-trap 'rm -rf "$TMP"' EXIT
+. "$HERE/lib.sh"
+make_tmp TMP
 status=0
 
 skip_all() {
     echo "SKIP gdb: $1"
     exit 0
 }
-[ -r /dev/kvm ] && [ -w /dev/kvm ] || skip_all "no usable /dev/kvm"
-command -v gdb >/dev/null || skip_all "gdb not installed"
-command -v python3 >/dev/null || skip_all "python3 not installed"
+have_kvm || skip_all "no usable /dev/kvm"
+have gdb || skip_all "gdb not installed"
+have python3 || skip_all "python3 not installed"
 [ -f "$ELF" ] && [ -f "$ELF64" ] || skip_all "$ELF not built (make guests)"
 "$KS" run --help 2>&1 | grep -q -- '--gdb' || skip_all "kvmscope run has no --gdb"
 

@@ -9,10 +9,7 @@
 set -u
 KS=$(realpath "$1")
 G=$(cd "$(dirname "$KS")" && pwd)/guests
-fails=0
-pass() { echo "PASS $1"; }
-fail() { echo "FAIL $1: $2"; fails=$((fails + 1)); }
-skip() { echo "SKIP $1: $2"; }
+. "$(dirname "$0")/lib.sh"
 
 # name, kernel file, -append, -initrd ("" = none)
 cases=(
@@ -24,10 +21,10 @@ cases=(
 )
 
 have_qemu=1 have_ks=1 why_ks=
-command -v qemu-system-x86_64 >/dev/null || have_qemu=0
-if ! "$KS" run --help >/dev/null 2>&1; then
+have qemu-system-x86_64 || have_qemu=0
+if ! has_run "$KS"; then
     have_ks=0 why_ks="this kvmscope has no 'run' command (vmm not merged yet)"
-elif ! [ -c /dev/kvm ] || ! [ -r /dev/kvm ] || ! [ -w /dev/kvm ]; then
+elif ! have_kvm; then
     have_ks=0 why_ks="no usable /dev/kvm"
 fi
 if [ ! -f "$G/qemu-compat.elf" ]; then
@@ -38,8 +35,7 @@ if [ ! -f "$G/qemu-compat.elf" ]; then
     exit 0
 fi
 
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+make_tmp tmp
 printf 'hello m1\nsecond line\n' >"$tmp/m1"
 printf 'M2DATA' >"$tmp/m2"
 
@@ -91,4 +87,4 @@ $(diff "$tmp/q.out" "$tmp/k.out" | head -20)"
         pass "kvmscope-vs-qemu/$name"
     fi
 done
-[ "$fails" -eq 0 ]
+finish

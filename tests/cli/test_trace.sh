@@ -7,13 +7,9 @@ set -u
 K=${1:?usage: test_trace.sh path/to/kvmscope}
 B=$(dirname "$K")
 D=tests/data
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-fails=0
-
-pass() { echo "PASS trace/$1"; }
-fail() { echo "FAIL trace/$1: $2"; fails=$((fails + 1)); }
-skip() { echo "SKIP trace/$1: $2"; }
+KS_PREFIX=trace/
+. "$(dirname "$0")/lib.sh"
+make_tmp T
 
 # run NAME WANT_STATUS ARGS... : leaves $T/out and $T/err.
 run() {
@@ -112,7 +108,7 @@ KERNEL=$B/guests/formats/mb1_gb1.bin
 QBOOT=/usr/share/qemu/qboot.rom
 if [ "$(id -u)" -ne 0 ]; then
     skip record "needs root for tracefs"
-elif [ ! -c /dev/kvm ] || ! command -v qemu-system-x86_64 >/dev/null; then
+elif [ ! -c /dev/kvm ] || ! have qemu-system-x86_64; then
     skip record "no /dev/kvm or no qemu-system-x86_64"
 elif [ ! -r "$KERNEL" ] || [ ! -r "$QBOOT" ]; then
     skip record "missing $KERNEL or $QBOOT"
@@ -153,4 +149,4 @@ else
     fi
 fi
 
-[ "$fails" -eq 0 ]
+finish

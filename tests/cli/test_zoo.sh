@@ -8,18 +8,16 @@ set -u
 K=$1
 cd "$(dirname "$0")/../.."
 . tests/cli/zoo_lib.sh
-BUILD=${BUILD:-$(dirname "$K")}
-fail=0
 
-if [ ! -r /dev/kvm ] || [ ! -w /dev/kvm ]; then
+if ! have_kvm; then
     echo "SKIP zoo: no usable /dev/kvm"
     exit 0
 fi
-if ! command -v jq >/dev/null; then
+if ! have jq; then
     echo "SKIP zoo: jq is not installed"
     exit 0
 fi
-if ! "$K" run --help >/dev/null 2>&1; then
+if ! has_run "$K"; then
     echo "SKIP zoo: this kvmscope has no 'run' command yet"
     exit 0
 fi
@@ -28,15 +26,13 @@ for exp in guests/zoo/*.exp; do
     name=$(basename "$exp" .exp)
     elf=$BUILD/guests/zoo/$name.elf
     if [ ! -f "$elf" ]; then
-        echo "FAIL zoo-$name: $elf was not built"
-        fail=1
+        fail "zoo-$name" "$elf was not built"
         continue
     fi
     out=$(timeout 20 "$K" run --json "$elf" 2>/dev/null)
     ex=$(printf '%s' "$out" | jq -c '.explanation // null' 2>/dev/null)
     if [ -z "$ex" ]; then
-        echo "FAIL zoo-$name: run --json printed no JSON"
-        fail=1
+        fail "zoo-$name" "run --json printed no JSON"
         continue
     fi
     why=()
@@ -62,11 +58,6 @@ for exp in guests/zoo/*.exp; do
             [ "$((got))" = "$((v))" ] 2>/dev/null || why+=("cr2[$i] $got, want $v")
         done < <(sed -n 's/^cr2 //p' "$exp")
     fi
-    if [ ${#why[@]} -eq 0 ]; then
-        echo "PASS zoo-$name"
-    else
-        echo "FAIL zoo-$name: ${why[*]}"
-        fail=1
-    fi
+    verdict "zoo-$name" "${why[@]}"
 done
-exit $fail
+finish

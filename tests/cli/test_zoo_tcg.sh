@@ -13,17 +13,14 @@
 #     #GP instead of #SS: those kernels say "tcg no".
 set -u
 cd "$(dirname "$0")/../.."
-. tests/cli/zoo_lib.sh
 K=${1:-build/kvmscope}
-BUILD=${BUILD:-$(dirname "$K")}
-fail=0
+. tests/cli/zoo_lib.sh
 
-if ! command -v qemu-system-x86_64 >/dev/null; then
+if ! have qemu-system-x86_64; then
     echo "SKIP zoo-tcg: qemu-system-x86_64 is not installed"
     exit 0
 fi
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+make_tmp tmp
 
 # Expected chain -> the "v:e" list TCG logs.
 tcg_expect() {
@@ -62,8 +59,7 @@ for exp in guests/zoo/*.exp; do
         continue
     fi
     if [ ! -f "$elf" ]; then
-        echo "FAIL zoo-tcg-$name: $elf was not built"
-        fail=1
+        fail "zoo-tcg-$name" "$elf was not built"
         continue
     fi
     log=$tmp/$name.log
@@ -76,10 +72,9 @@ for exp in guests/zoo/*.exp; do
     got=${got% }
     if [ -n "$texit" ]; then
         if [ "$rc" = "$texit" ]; then
-            echo "PASS zoo-tcg-$name"
+            pass "zoo-tcg-$name"
         else
-            echo "FAIL zoo-tcg-$name: QEMU exit status $rc, want $texit (log: $got)"
-            fail=1
+            fail "zoo-tcg-$name" "QEMU exit status $rc, want $texit (log: $got)"
         fi
         continue
     fi
@@ -92,10 +87,9 @@ for exp in guests/zoo/*.exp; do
     triple=$(grep -c 'Triple fault' "$log")
     if [ "$got" = "$want" ] && { [ "$(zoo_get "$exp" triple)" != yes ] || [ "$triple" -gt 0 ] ||
         [ -n "$(zoo_get "$exp" tcg-chain)" ]; }; then
-        echo "PASS zoo-tcg-$name"
+        pass "zoo-tcg-$name"
     else
-        echo "FAIL zoo-tcg-$name: TCG logged '$got', expected '$want' (triple fault lines: $triple)"
-        fail=1
+        fail "zoo-tcg-$name" "TCG logged '$got', expected '$want' (triple fault lines: $triple)"
     fi
 done
-exit $fail
+finish

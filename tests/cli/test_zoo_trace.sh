@@ -10,12 +10,9 @@ set -u
 K=$1
 cd "$(dirname "$0")/../.."
 . tests/cli/zoo_lib.sh
-BUILD=${BUILD:-$(dirname "$K")}
-fail=0
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+make_tmp tmp
 
-if [ ! -r /dev/kvm ] || ! command -v jq >/dev/null || ! "$K" run --help >/dev/null 2>&1; then
+if ! have_kvm || ! have jq || ! has_run "$K"; then
     echo "SKIP zoo-trace: needs /dev/kvm, jq and kvmscope run"
     exit 0
 fi
@@ -37,8 +34,7 @@ for exp in guests/zoo/*.exp; do
     # The run's JSON is the first line of the recorded command's stdout.
     ex=$(head -n 1 "$tmp/$name.run" | jq -c '.explanation' 2>/dev/null)
     if [ -z "$ex" ] || [ "$ex" = null ]; then
-        echo "FAIL zoo-trace-$name: no explanation from run --json"
-        fail=1
+        fail "zoo-trace-$name" "no explanation from run --json"
         continue
     fi
     want=$(printf '%s' "$ex" | jq -r '[.exceptions[] | select(.vector == 14) |
@@ -53,11 +49,6 @@ for exp in guests/zoo/*.exp; do
     [ "$got" = "$want" ] || why+=("failing walks '$got', replay's #PFs '$want'")
     [ "$first_got" = "$first_want" ] || why+=("first injected $first_got, replay $first_want")
     [ "$end" = KVM_EXIT_SHUTDOWN ] || why+=("trace ends with $end")
-    if [ ${#why[@]} -eq 0 ]; then
-        echo "PASS zoo-trace-$name"
-    else
-        echo "FAIL zoo-trace-$name: ${why[*]}"
-        fail=1
-    fi
+    verdict "zoo-trace-$name" "${why[@]}"
 done
-exit $fail
+finish

@@ -225,6 +225,22 @@ static void test_system(void)
     EXPECT_EQ(DECODE(&s, &in, 0x8e, 0xd8), 0);
     EXPECT_EQ(in.n_acc, 1);
     EXPECT_EQ(in.acc[0].linear, 0x20010);
+    /* ltr ax / lldt ax in IA-32e mode read a 16-byte system descriptor (SDM Vol. 3A §3.5.2). */
+    s.gpr[X86_RAX] = 0x40;
+    EXPECT_EQ(DECODE(&s, &in, 0x0f, 0x00, 0xd8), 0);
+    EXPECT_EQ(in.n_acc, 1);
+    EXPECT_EQ(in.acc[0].linear, 0x20040);
+    EXPECT_EQ(in.acc[0].size, 16);
+    EXPECT_EQ(DECODE(&s, &in, 0x0f, 0x00, 0xd0), 0);
+    EXPECT_EQ(in.n_acc, 1);
+    EXPECT_EQ(in.acc[0].linear, 0x20040);
+    EXPECT_EQ(in.acc[0].size, 16);
+    EXPECT_CONTAINS(in.acc[0].what, "LDT");
+    /* Their selectors always index the GDT: TI=1 is a #GP, not an LDT read (§3.5.2 LLDT/LTR). */
+    s.seg[X86_SEG_LDTR].base = 0x30000;
+    s.gpr[X86_RAX] = 0x44;
+    EXPECT_EQ(DECODE(&s, &in, 0x0f, 0x00, 0xd0), 0);
+    EXPECT_EQ(in.n_acc, 0);
     /* A far jump with an immediate pointer (32-bit mode) reads its CS descriptor. */
     flat32(&s);
     s.gdt.base = 0x20000;

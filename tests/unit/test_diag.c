@@ -364,6 +364,13 @@ static void test_non_canonical(void)
     EXPECT_CAUSE("non-canonical");
     EXPECT(exc_is(0, X86_GP, 0));
     EXPECT_EQ(diag_exception_count(rep), 1);
+    /* mov rax, [rbp]: RBP-based operands use SS, so the fault is #SS(0), not #GP(0). */
+    fixture();
+    CODE(0x48, 0x8b, 0x45, 0x00);
+    snap.s.gpr[X86_RBP] = 0x0000800000000000ull;
+    explain();
+    EXPECT_CAUSE("non-canonical");
+    EXPECT(exc_is(0, X86_SS, 0));
 }
 
 static void test_bad_selector(void)
@@ -374,6 +381,16 @@ static void test_bad_selector(void)
     explain();
     EXPECT_CAUSE("bad-selector");
     EXPECT(exc_is(0, X86_GP, 0x30));
+    /* TI=1 with no LDT loaded, then beyond a small LDT: #GP(selector), TI in the code. */
+    snap.s.gpr[X86_RAX] = 0x34;
+    explain();
+    EXPECT_CAUSE("bad-selector");
+    EXPECT(exc_is(0, X86_GP, 0x34));
+    snap.s.seg[X86_SEG_LDTR] =
+        (struct x86_seg){.present = 1, .type = 2, .base = 0x8800, .limit = 0xf};
+    explain();
+    EXPECT_CAUSE("bad-selector");
+    EXPECT(exc_is(0, X86_GP, 0x34));
 }
 
 /* Two reasons: a missing page, and gate 14 points at a 32-bit code segment. */
@@ -389,6 +406,12 @@ static void test_gdt_descriptor(void)
     EXPECT(exc_is(1, X86_GP, 0x18 | 1));
     EXPECT(exc_is(2, X86_DF, 0));
     EXPECT_CONTAINS(sb_str(&text), "must be 64-bit (L=1, D=0)");
+    /* A gate selecting the LDT while none is loaded (a stale limit must not matter). */
+    set_gate(14, 0x11000, 0x0c, 0, true);
+    snap.s.seg[X86_SEG_LDTR] = (struct x86_seg){.unusable = 1, .limit = 0xffff};
+    explain();
+    EXPECT_STR(diag_secondary_id(rep), "bad-selector");
+    EXPECT(exc_is(1, X86_GP, 0x0c | 1));
 }
 
 static void test_cr_invalid(void)

@@ -696,6 +696,11 @@ static void monitor_commands(void)
     EXPECT_CONTAINS(t, "usage");
     t = monitor("walk 12zz");
     EXPECT_CONTAINS(t, "usage");
+    /* strtoull would saturate these to 0xffff... and walk a different address. */
+    t = monitor("walk 0x1ffffffffffffffff");
+    EXPECT_CONTAINS(t, "usage");
+    t = monitor("walk -1");
+    EXPECT_CONTAINS(t, "usage");
     t = monitor("pt");
     EXPECT_CONTAINS(t, "0000000000000000-0000000000200000");
     /* Virtually contiguous with equal rights is one run, as in QEMU's info mem. */
