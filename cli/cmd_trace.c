@@ -305,6 +305,9 @@ static int run_traced(char **cmd, const char *inst, const struct record_opts *ro
         /* Wait until the parent has put our pid into set_event_pid. */
         if (read(go[0], &c, 1) != 1)
             _exit(127);
+        /* With --json our stdout carries one JSON object: the command's output goes to stderr. */
+        if (ro->ex.json && dup2(STDERR_FILENO, STDOUT_FILENO) < 0)
+            _exit(127);
         execvp(cmd[0], cmd);
         fprintf(stderr, "kvmscope: trace: cannot run %s: %s\n", cmd[0], strerror(errno));
         _exit(127);

@@ -147,6 +147,18 @@ else
     else
         has record-stream "GPA 0x6000000, which is not RAM" "KVM_EXIT_INTERNAL_ERROR"
     fi
+    # --json: stdout is one JSON object even though the traced command prints to stdout.
+    if [ -f "$B/guests/seed.elf" ] && have jq; then
+        "$K" trace record --json --out "$T/rec3.txt" -- "$K" run "$B/guests/seed.elf" \
+            >"$T/rec3.json" 2>"$T/err"
+        rc=$?
+        if [ "$rc" -eq 1 ] && jq -e '.summary | test("triple fault")' "$T/rec3.json" >/dev/null &&
+            grep -q "seed: entering long mode" "$T/err"; then
+            pass record-json-stdout
+        else
+            fail record-json-stdout "status $rc; stdout: $(head -c 200 "$T/rec3.json")"
+        fi
+    fi
 fi
 
 finish
