@@ -54,11 +54,6 @@ static const char *size_name(uint64_t size)
     }
 }
 
-static const char *verdict_name(enum pt_verdict v)
-{
-    return v == PT_OK ? "ok" : v == PT_RESERVED ? "reserved" : "unbacked";
-}
-
 static void text_range(struct pt_out *o, const struct pt_range *r)
 {
     struct strbuf *sb = &o->ranges;
@@ -97,7 +92,7 @@ static void json_range(struct pt_out *o, const struct pt_range *r)
               (unsigned long long)(r->va + r->size), (unsigned long long)r->size,
               (unsigned long long)r->page_size, r->level, r->user ? "true" : "false",
               r->writable ? "true" : "false", r->executable ? "true" : "false", r->pkey,
-              (unsigned long long)r->npages, verdict_name(r->verdict));
+              (unsigned long long)r->npages, pt_verdict_name(r->verdict));
     if (r->verdict == PT_OK)
         sb_printf(sb, ",\"gpa\":\"0x%llx\",\"phys_contig\":%s", (unsigned long long)r->gpa,
                   r->phys_contig ? "true" : "false");

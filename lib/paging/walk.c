@@ -37,6 +37,32 @@ const char *pt_mode_name(enum pt_mode mode)
     return "?";
 }
 
+const char *pt_level_name(enum pt_mode mode, int level)
+{
+    static const char *const names[] = {"", "PTE", "PDE", "PDPTE", "PML4E", "PML5E"};
+
+    if (level < 1 || level > 5)
+        return "entry";
+    if (mode == PT_MODE_32) /* two levels: the PDE and the PTE (SDM Vol. 3A 4.3) */
+        return level == 2 ? "PDE" : "PTE";
+    return names[level];
+}
+
+const char *pt_verdict_name(enum pt_verdict verdict)
+{
+    switch (verdict) {
+    case PT_OK:
+        return "ok";
+    case PT_NOT_PRESENT:
+        return "not present";
+    case PT_RESERVED:
+        return "reserved";
+    case PT_UNBACKED:
+        return "unbacked";
+    }
+    return "?";
+}
+
 bool pt_is_canonical(gva_t va, enum pt_mode mode)
 {
     /* SDM Vol. 3A §3.3.7.1: bits 63:47 (63:56 with LA57) are copies of one bit. */
