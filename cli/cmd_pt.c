@@ -154,23 +154,16 @@ static int parse_args(int argc, char **argv, struct ptcli_opts *o, bool *lint)
     ptcli_defaults(o);
     optind = 1;
     opterr = 0;
-    while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
-        int r = ptcli_opt("pt", opt, optarg, o);
-
-        if (r < 0)
-            return CLI_USAGE;
-        if (r > 0)
-            continue;
+    while ((opt = ptcli_next_opt("pt", argc, argv, longopts, o)) >= 0) {
         if (opt == 'l') {
             *lint = true;
         } else if (opt == 'h') {
             fputs(usage_text, stdout);
             return -1;
-        } else {
-            ptcli_bad_option("pt", argv, optopt);
-            return CLI_USAGE;
         }
     }
+    if (opt == PTCLI_OPT_ERROR)
+        return CLI_USAGE;
     if (optind < argc) {
         cli_error("pt", "unexpected argument '%s' (see 'kvmscope pt --help')", argv[optind]);
         return CLI_USAGE;
