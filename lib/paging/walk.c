@@ -108,18 +108,6 @@ int pt_load_pdptrs(const struct gmem *m, const struct pt_ctx *c, uint64_t out[4]
     return ret;
 }
 
-static uint64_t read_entry(const void *p, unsigned size)
-{
-    if (size == 4) {
-        uint32_t v;
-        memcpy(&v, p, 4);
-        return v;
-    }
-    uint64_t v;
-    memcpy(&v, p, 8);
-    return v;
-}
-
 uint32_t pt_perm_check(const struct pt_ctx *c, bool wide, uint32_t access, bool user_page,
                        bool writable, bool executable, unsigned pkey, uint32_t *why)
 {
@@ -275,7 +263,7 @@ int pt_walk(const struct gmem *m, const struct pt_ctx *c, gva_t va, uint32_t acc
             set_fault(c, out, 0, level);
             return 0;
         }
-        e = read_entry(p, size);
+        e = pt_load_entry(p, size);
         lv->entry = e;
         if (!(e & PTE_P)) {
             lv->verdict = PT_NOT_PRESENT;
