@@ -19,6 +19,8 @@
  * `-device loader,file=OUT,addr=BASE`: a full image loaded at 0 would
  * overwrite the firmware's low memory at reset.
  */
+#include "ks/parse.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
@@ -55,14 +57,16 @@ int main(int argc, char **argv)
     bool tables_only = false;
 
     while ((opt = getopt(argc, argv, "g:b:t")) != -1) {
-        if (opt == 't')
+        if (opt == 't') {
             tables_only = true;
-        else if (opt == 'g')
-            gib = strtoull(optarg, NULL, 0);
-        else if (opt == 'b')
-            base = strtoull(optarg, NULL, 0);
-        else
+        } else if (opt == 'g' || opt == 'b') {
+            if (parse_u64(optarg, opt == 'g' ? &gib : &base)) {
+                fprintf(stderr, "mkptimg: -%c: '%s' is not a number\n", opt, optarg);
+                return 2;
+            }
+        } else {
             return 2;
+        }
     }
     if (optind != argc - 1 || gib == 0 || gib > 512 || (base & (PAGE - 1))) {
         fprintf(stderr, "usage: mkptimg [-g GIB (1..512)] [-b BASE (page aligned)] [-t] OUT.img\n");

@@ -20,6 +20,8 @@
  * 4 events), so KVM copies those registers into kvm_run on every exit, as
  * kvmscope does; it measures what that copy costs per exit.
  */
+#include "ks/parse.h"
+
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -111,11 +113,20 @@ int main(int argc, char **argv)
     while ((opt = getopt(argc, argv, "qm:s:")) != -1) {
         if (opt == 'q')
             quiet = 1;
-        else if (opt == 's')
-            sync_mask = (unsigned)strtoul(optarg, NULL, 0);
-        else if (opt == 'm')
-            ram_size = strtoull(optarg, NULL, 0) << 20;
-        else
+        else if (opt == 's' || opt == 'm') {
+            uint64_t v;
+
+            /* -m is 1 MiB to 1 TiB - 1; -s a 32-bit mask of KVM_SYNC_X86_* bits. */
+            if (parse_u64(optarg, &v) || (opt == 'm' && (v == 0 || v >= (1ull << 20))) ||
+                v > 0xffffffffull) {
+                fprintf(stderr, "rawkvm: -%c: '%s' is not a number in range\n", opt, optarg);
+                exit(2);
+            }
+            if (opt == 's')
+                sync_mask = (unsigned)v;
+            else
+                ram_size = v << 20;
+        } else
             die_msg("usage: rawkvm [-q] [-m MiB] [-s MASK] KERNEL.elf");
     }
     if (optind != argc - 1)

@@ -12,8 +12,11 @@
  * The child's stdin is FILE (-i, default /dev/null) and its stdout is FILE
  * (-o, default /dev/null); stderr is kept, so failures stay visible.
  */
+#include "ks/parse.h"
+
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,9 +42,15 @@ int main(int argc, char **argv)
     int n = 1, opt;
 
     while ((opt = getopt(argc, argv, "+n:i:o:")) != -1) {
-        if (opt == 'n')
-            n = atoi(optarg);
-        else if (opt == 'i')
+        if (opt == 'n') {
+            uint64_t v;
+
+            if (parse_u64(optarg, &v) || v < 1 || v > INT_MAX) {
+                fprintf(stderr, "runtime: -n: '%s' is not a count (1..%d)\n", optarg, INT_MAX);
+                return 2;
+            }
+            n = (int)v;
+        } else if (opt == 'i')
             in = optarg;
         else if (opt == 'o')
             outf = optarg;

@@ -54,11 +54,6 @@ static const char *size_name(uint64_t size)
     }
 }
 
-static const char *verdict_name(enum pt_verdict v)
-{
-    return v == PT_OK ? "ok" : v == PT_RESERVED ? "reserved" : "unbacked";
-}
-
 static void text_range(struct pt_out *o, const struct pt_range *r)
 {
     struct strbuf *sb = &o->ranges;
@@ -97,7 +92,7 @@ static void json_range(struct pt_out *o, const struct pt_range *r)
               (unsigned long long)(r->va + r->size), (unsigned long long)r->size,
               (unsigned long long)r->page_size, r->level, r->user ? "true" : "false",
               r->writable ? "true" : "false", r->executable ? "true" : "false", r->pkey,
-              (unsigned long long)r->npages, verdict_name(r->verdict));
+              (unsigned long long)r->npages, pt_verdict_name(r->verdict));
     if (r->verdict == PT_OK)
         sb_printf(sb, ",\"gpa\":\"0x%llx\",\"phys_contig\":%s", (unsigned long long)r->gpa,
                   r->phys_contig ? "true" : "false");
@@ -159,23 +154,16 @@ static int parse_args(int argc, char **argv, struct ptcli_opts *o, bool *lint)
     ptcli_defaults(o);
     optind = 1;
     opterr = 0;
-    while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
-        int r = ptcli_opt("pt", opt, optarg, o);
-
-        if (r < 0)
-            return CLI_USAGE;
-        if (r > 0)
-            continue;
+    while ((opt = ptcli_next_opt("pt", argc, argv, longopts, o)) >= 0) {
         if (opt == 'l') {
             *lint = true;
         } else if (opt == 'h') {
             fputs(usage_text, stdout);
             return -1;
-        } else {
-            ptcli_bad_option("pt", argv, optopt);
-            return CLI_USAGE;
         }
     }
+    if (opt == PTCLI_OPT_ERROR)
+        return CLI_USAGE;
     if (optind < argc) {
         cli_error("pt", "unexpected argument '%s' (see 'kvmscope pt --help')", argv[optind]);
         return CLI_USAGE;

@@ -278,13 +278,7 @@ static int parse_args(int argc, char **argv, struct ptcli_opts *o, uint32_t *acc
     ptcli_defaults(o);
     optind = 1;
     opterr = 0;
-    while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
-        int r = ptcli_opt("walk", opt, optarg, o);
-
-        if (r < 0)
-            return CLI_USAGE;
-        if (r > 0)
-            continue;
+    while ((opt = ptcli_next_opt("walk", argc, argv, longopts, o)) >= 0) {
         switch (opt) {
         case 'a':
             if (!strcmp(optarg, "r"))
@@ -307,11 +301,10 @@ static int parse_args(int argc, char **argv, struct ptcli_opts *o, uint32_t *acc
         case 'h':
             fputs(usage_text, stdout);
             return -1;
-        default:
-            ptcli_bad_option("walk", argv, optopt);
-            return CLI_USAGE;
         }
     }
+    if (opt == PTCLI_OPT_ERROR)
+        return CLI_USAGE;
     if (optind >= argc) {
         cli_error("walk", "missing ADDRESS (see 'kvmscope walk --help')");
         return CLI_USAGE;

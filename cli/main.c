@@ -20,7 +20,8 @@ static const struct cli_cmd commands[] = {
     {"run", cmd_run, "boot a kernel under KVM and report how it stopped"},
     {"cpu", cmd_cpu, "list CPU models, or show what this host's KVM gives one"},
     {"explain", cmd_explain_dump, "explain a crash from QEMU's register dump, memory dump or core"},
-    {"lint", cmd_lint, "find latent page-table bugs (reserved for the CPU model, W+X) in a snapshot"},
+    {"lint", cmd_lint,
+     "find latent page-table bugs (reserved for the CPU model, W+X) in a snapshot"},
     {"pt", cmd_pt, "list and lint every mapping of a memory image's page tables"},
     {"walk", cmd_walk, "translate an address through a memory image's page tables, as KVM"},
     {"trace", cmd_trace, "explain a KVM trace (trace-cmd/tracefs text, trace.dat) or record one"},
@@ -41,8 +42,7 @@ bool cli_u64(const char *cmd, const char *flag, const char *s, uint64_t *out)
 {
     if (parse_u64(s, out) == 0)
         return true;
-    cli_error(cmd, "%s: '%s' is not a number (use decimal or 0x-prefixed hex)", flag,
-              s ? s : "");
+    cli_error(cmd, "%s: '%s' is not a number (use decimal or 0x-prefixed hex)", flag, s ? s : "");
     return false;
 }
 

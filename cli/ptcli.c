@@ -102,6 +102,27 @@ void ptcli_bad_option(const char *cmd, char **argv, int optopt_val)
         cli_error(cmd, "option '%s' needs a value", word);
 }
 
+int ptcli_next_opt(const char *cmd, int argc, char **argv, const struct option *longopts,
+                   struct ptcli_opts *o)
+{
+    int opt;
+
+    while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+        int r = ptcli_opt(cmd, opt, optarg, o);
+
+        if (r < 0)
+            return PTCLI_OPT_ERROR;
+        if (r > 0)
+            continue;
+        if (opt == '?' || opt == ':') {
+            ptcli_bad_option(cmd, argv, optopt);
+            return PTCLI_OPT_ERROR;
+        }
+        return opt;
+    }
+    return -1;
+}
+
 /* Where the top-level table (or the PAE PDPT) of (c) lives. */
 static gpa_t root_table(const struct pt_ctx *c)
 {

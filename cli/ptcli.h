@@ -57,6 +57,17 @@ int ptcli_opt(const char *cmd, int opt, const char *arg, struct ptcli_opts *o);
 void ptcli_bad_option(const char *cmd, char **argv, int optopt_val);
 
 /*
+ * The option loop of a paging command: getopt_long(":h", longopts) with
+ * PTCLI_LONGOPTS stored in (o) by ptcli_opt. Returns the next option the
+ * command handles itself (its own entries in longopts, 'h'), -1 when the
+ * options end, or PTCLI_OPT_ERROR after one error line (usage). Set
+ * optind = 1 and opterr = 0 before the first call.
+ */
+#define PTCLI_OPT_ERROR (-2)
+int ptcli_next_opt(const char *cmd, int argc, char **argv, const struct option *longopts,
+                   struct ptcli_opts *o);
+
+/*
  * Build the walk context; prints one error line. Returns CLI_OK or CLI_USAGE.
  * (notes) gets "note: ..." lines (or "") for register bits the CPU model
  * does not offer, which KVM refuses once KVM_SET_CPUID2 was called.

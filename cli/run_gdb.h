@@ -18,9 +18,11 @@ struct run_gdb {
 };
 
 /* getopt_long value of --gdb, and the entries for the option tables. */
+/* clang-format off */
 #define RUN_GDB_OPT_GDB   0x4744
 #define RUN_GDB_LONGOPT   {"gdb", required_argument, NULL, RUN_GDB_OPT_GDB}
 #define RUN_GDB_SHORTOPTS "sS"
+/* clang-format on */
 
 /* Usage lines for --help. */
 #define RUN_GDB_USAGE                                                                              \

@@ -17,10 +17,11 @@ BENCH_GUESTS := $(BENCH_DIR)/guests/pioloop-0.elf $(BENCH_DIR)/guests/pioloop-10
 # tests/cli/test_bench.sh checks these tools, so `make tests` builds them too.
 tests: $(BENCH_TOOLS) $(BENCH_GUESTS)
 
-$(BENCH_DIR)/%: bench/%.c
+# The tools parse their numeric options with lib/base/parse.c (strict: no sign, space or junk).
+$(BENCH_DIR)/%: bench/%.c lib/base/parse.c include/ks/parse.h
 	@mkdir -p $(dir $@)
 	@[ "$(V)" = 1 ] || echo "  CC      $@"
-	$(Q)$(CC) $(BENCH_CFLAGS) -o $@ $<
+	$(Q)$(CC) $(BENCH_CFLAGS) -Iinclude -o $@ $< lib/base/parse.c
 
 $(BENCH_DIR)/ksprobe.so: bench/ksprobe.c
 	@mkdir -p $(dir $@)

@@ -47,7 +47,7 @@ static char t_skip_why[256];
     do {                                                                                           \
         const char *t_h_ = (hay), *t_n_ = (needle);                                                \
         if (!t_h_ || !strstr(t_h_, t_n_)) {                                                        \
-            fprintf(stdout, "  %s:%d: \"%s\" does not contain \"%s\"\n", __FILE__, __LINE__,      \
+            fprintf(stdout, "  %s:%d: \"%s\" does not contain \"%s\"\n", __FILE__, __LINE__,       \
                     t_h_ ? t_h_ : "(null)", t_n_);                                                 \
             t_case_failed = 1;                                                                     \
         }                                                                                          \

@@ -23,6 +23,7 @@
 #include "ks/diag.h"
 #include "ks/gdb.h"
 #include "ks/log.h"
+#include "ks/parse.h"
 
 #include <errno.h>
 #include <netdb.h>
@@ -596,8 +597,8 @@ int gdb_kvm_listen(const char *spec, int *fd_out, unsigned *port_out, char err[K
     struct sockaddr_storage ss;
     socklen_t sl = sizeof(ss);
     int fd, one = 1, rc;
-    char *end;
-    unsigned long pn;
+    char portstr[8]; /* the port in decimal, as getaddrinfo reads a numeric service */
+    uint64_t pn;
 
     if (colon) {
         if ((size_t)(colon - spec) >= sizeof(host)) {
@@ -610,11 +611,13 @@ int gdb_kvm_listen(const char *spec, int *fd_out, unsigned *port_out, char err[K
         }
         port = colon + 1;
     }
-    pn = strtoul(port, &end, 10);
-    if (!*port || *end || pn > 65535) {
+    /* parse_u64, not strtoul: that skips leading spaces and takes a sign ("+80", "-1"). */
+    if (parse_u64(port, &pn) || pn > 65535) {
         snprintf(err, KS_ERR_LEN, "'%s' is not [HOST:]PORT (a port is 0-65535)", spec);
         return -EINVAL;
     }
+    snprintf(portstr, sizeof(portstr), "%u", (unsigned)pn);
+    port = portstr;
     memset(&hints, 0, sizeof(hints));
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;

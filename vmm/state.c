@@ -41,40 +41,24 @@ uint64_t vmm_rip(const struct vmm *vm)
     return vmm_regs_const(vm)->rip;
 }
 
+/* struct x86_seg mirrors struct kvm_segment field for field: one initializer, both ways. */
+#define SEG_COPY(T, src)                                                                           \
+    (T)                                                                                            \
+    {                                                                                              \
+        .base = (src)->base, .limit = (src)->limit, .selector = (src)->selector,                   \
+        .type = (src)->type, .s = (src)->s, .dpl = (src)->dpl, .present = (src)->present,          \
+        .avl = (src)->avl, .l = (src)->l, .db = (src)->db, .g = (src)->g,                          \
+        .unusable = (src)->unusable,                                                               \
+    }
+
 static void seg_from_kvm(struct x86_seg *d, const struct kvm_segment *s)
 {
-    *d = (struct x86_seg){
-        .base = s->base,
-        .limit = s->limit,
-        .selector = s->selector,
-        .type = s->type,
-        .s = s->s,
-        .dpl = s->dpl,
-        .present = s->present,
-        .avl = s->avl,
-        .l = s->l,
-        .db = s->db,
-        .g = s->g,
-        .unusable = s->unusable,
-    };
+    *d = SEG_COPY(struct x86_seg, s);
 }
 
 static void seg_to_kvm(struct kvm_segment *d, const struct x86_seg *s)
 {
-    *d = (struct kvm_segment){
-        .base = s->base,
-        .limit = s->limit,
-        .selector = s->selector,
-        .type = s->type,
-        .s = s->s,
-        .dpl = s->dpl,
-        .present = s->present,
-        .avl = s->avl,
-        .l = s->l,
-        .db = s->db,
-        .g = s->g,
-        .unusable = s->unusable,
-    };
+    *d = SEG_COPY(struct kvm_segment, s);
 }
 
 /* struct kvm_sregs order, mapped to enum x86_sreg. */

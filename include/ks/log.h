@@ -26,9 +26,9 @@ void log_msg(enum log_level level, const char *file, int line, const char *fmt, 
         if ((lvl) <= log_level_current)                                                            \
             log_msg((lvl), __FILE__, __LINE__, __VA_ARGS__);                                       \
     } while (0)
-#define ks_err(...) ks_log(LOG_ERR, __VA_ARGS__)
-#define ks_warn(...) ks_log(LOG_WARN, __VA_ARGS__)
-#define ks_info(...) ks_log(LOG_INFO, __VA_ARGS__)
+#define ks_err(...)   ks_log(LOG_ERR, __VA_ARGS__)
+#define ks_warn(...)  ks_log(LOG_WARN, __VA_ARGS__)
+#define ks_info(...)  ks_log(LOG_INFO, __VA_ARGS__)
 #define ks_debug(...) ks_log(LOG_DEBUG, __VA_ARGS__)
 #define ks_trace(...) ks_log(LOG_TRACE, __VA_ARGS__)
 

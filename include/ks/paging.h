@@ -164,6 +164,19 @@ enum pt_mode pt_mode_of(const struct pt_ctx *c);
 const char *pt_mode_name(enum pt_mode mode);
 
 /*
+ * The SDM name of a level-(level) paging-structure entry in (mode): "PTE",
+ * "PDE", "PDPTE", "PML4E", "PML5E" (SDM Vol. 3A 4.3 to 4.5; 32-bit paging has
+ * only PDEs and PTEs). "entry" when (level) is not 1..5. Static strings.
+ */
+const char *pt_level_name(enum pt_mode mode, int level);
+
+/*
+ * The verdict as text: "ok", "not present", "reserved", "unbacked" (the
+ * entry's GPA has no memory); "?" for a value outside the enum. Static strings.
+ */
+const char *pt_verdict_name(enum pt_verdict verdict);
+
+/*
  * Whether (c) is a state KVM would accept: CR0.PG needs CR0.PE; EFER.LME
  * with CR0.PG needs CR4.PAE and EFER.LMA; EFER.LMA needs EFER.LME and CR0.PG
  * (kvm_is_valid_cr0, kvm_is_valid_sregs).

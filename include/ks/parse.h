@@ -13,5 +13,7 @@ int parse_u64(const char *s, uint64_t *out);
 int parse_hex_u64(const char *s, uint64_t *out);
 /* Sizes with an optional K/M/G/T suffix (binary, as QEMU's -m): "128M", "1G", "4096". */
 int parse_size(const char *s, uint64_t *out);
+/* The value 0..15 of one hex digit ('0'-'9', 'a'-'f', 'A'-'F'), or -1 for any other (c). */
+int parse_hexdigit(int c);
 
 #endif

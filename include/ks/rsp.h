@@ -86,7 +86,4 @@ long rsp_hex_decode(const char *in, size_t nchars, uint8_t *out, size_t cap);
  */
 int rsp_parse_hex(const char **p, const char *end, uint64_t *out);
 
-/* Value of one hex digit, or -1. */
-int rsp_hexval(int c);
-
 #endif

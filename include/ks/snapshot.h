@@ -73,11 +73,11 @@ struct snapshot {
     struct pt_cpu pt_cpu;     /* effective walk features, when SNAP_HAVE_PT_CPU */
     char cpu_model[64];       /* the -cpu argument, if known */
 
-    const struct gmem *mem;      /* NULL without SNAP_HAVE_MEM */
-    const struct symtab *syms;   /* optional kernel symbols */
-    char source[128];            /* "kvmscope run", "QEMU register dump", ... */
+    const struct gmem *mem;    /* NULL without SNAP_HAVE_MEM */
+    const struct symtab *syms; /* optional kernel symbols */
+    char source[128];          /* "kvmscope run", "QEMU register dump", ... */
 
-    unsigned n_exc;              /* known exceptions (optional) */
+    unsigned n_exc; /* known exceptions (optional) */
     struct snap_exception exc[SNAP_MAX_EXC];
 
     /*

@@ -10,7 +10,7 @@
 struct strbuf {
     char *buf; /* always NUL-terminated once anything was added */
     size_t len, cap;
-    bool oom;  /* an allocation failed; the content is truncated */
+    bool oom; /* an allocation failed; the content is truncated */
 };
 
 void sb_init(struct strbuf *sb);

@@ -2,7 +2,7 @@
 
 #include <errno.h>
 
-static int digit_value(char c)
+int parse_hexdigit(int c)
 {
     if (c >= '0' && c <= '9')
         return c - '0';
@@ -10,7 +10,7 @@ static int digit_value(char c)
         return c - 'a' + 10;
     if (c >= 'A' && c <= 'F')
         return c - 'A' + 10;
-    return 99;
+    return -1;
 }
 
 static int parse_base(const char *s, unsigned base, uint64_t *out)
@@ -20,7 +20,7 @@ static int parse_base(const char *s, unsigned base, uint64_t *out)
     if (!*s)
         return -EINVAL;
     for (; *s; s++) {
-        unsigned d = (unsigned)digit_value(*s);
+        unsigned d = (unsigned)parse_hexdigit((unsigned char)*s); /* -1 becomes >= any base */
         if (*s == '_')
             continue;
         if (d >= base)
@@ -71,11 +71,24 @@ int parse_size(const char *s, uint64_t *out)
         return -EINVAL;
     buf[n] = 0;
     switch (buf[n - 1]) {
-    case 'k': case 'K': shift = 10; break;
-    case 'm': case 'M': shift = 20; break;
-    case 'g': case 'G': shift = 30; break;
-    case 't': case 'T': shift = 40; break;
-    default: break;
+    case 'k':
+    case 'K':
+        shift = 10;
+        break;
+    case 'm':
+    case 'M':
+        shift = 20;
+        break;
+    case 'g':
+    case 'G':
+        shift = 30;
+        break;
+    case 't':
+    case 'T':
+        shift = 40;
+        break;
+    default:
+        break;
     }
     if (shift)
         buf[--n] = 0;

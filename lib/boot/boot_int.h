@@ -98,7 +98,25 @@ struct boot_mb2_header {
 int boot_mb1_find(struct boot_ctx *c, struct boot_mb1_header *h);
 int boot_mb2_find(struct boot_ctx *c, struct boot_mb2_header *h);
 
-/* Boot area staging (boot.c): a guest address inside the area, or 0 with c->err set. */
+#define PAGE     4096u
+#define FOUR_GIB 0x100000000ULL
+
+/*
+ * Layout steps of boot_load() (boot_layout.c), in the order boot.c runs them;
+ * each returns 0 or -errno with c->err set.
+ */
+int boot_check_request(struct boot_ctx *c);  /* image, modules and command-line lengths */
+int boot_check_segments(struct boot_ctx *c); /* segments inside RAM, off the hole, disjoint */
+int boot_build_mmap(struct boot_ctx *c);     /* the memory map and mem_lower/mem_upper */
+int boot_load_segments(struct boot_ctx *c);  /* copy the segments, zero their bss */
+int boot_place_modules(struct boot_ctx *c);  /* modules page-aligned after the kernel */
+int boot_place_area(struct boot_ctx *c);     /* the boot area, clear of kernel and modules */
+/* Copy (len) bytes to guest memory at (gpa); (what) names the piece in the error. */
+int boot_write_guest(struct boot_ctx *c, const char *what, gpa_t gpa, const void *src, size_t len);
+/* Whether [at, at+len) is RAM below 4 GiB and clear of the kernel and modules. */
+bool boot_area_free_at(const struct boot_ctx *c, gpa_t at, size_t len);
+
+/* Boot area staging (boot_layout.c): a guest address inside the area, or 0 with c->err set. */
 gpa_t boot_area_alloc(struct boot_ctx *c, size_t len, size_t align);
 gpa_t boot_area_str(struct boot_ctx *c, const char *prefix, const char *s);
 void boot_area_put(struct boot_ctx *c, gpa_t gpa, const void *src, size_t len);

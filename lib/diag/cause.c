@@ -80,7 +80,7 @@ void diag_cause_of_walk(const struct diag_report *r, const struct pt_walk *w, bo
             if (!(lv->rsvd_why & rsvd_ids[i].why))
                 continue;
             diag_set_cause(slot, rsvd_ids[i].id, "%s at level %d (%s 0x%llx @ GPA 0x%llx)",
-                           rsvd_ids[i].what, lv->level, diag_level_name(w->mode, lv->level),
+                           rsvd_ids[i].what, lv->level, pt_level_name(w->mode, lv->level),
                            (unsigned long long)lv->entry, (unsigned long long)lv->entry_gpa);
             slot = slot == out ? second : NULL;
         }
@@ -93,7 +93,7 @@ void diag_cause_of_walk(const struct diag_report *r, const struct pt_walk *w, bo
         diag_set_cause(out, stack ? "stack-fault" : "not-present",
                        "%s%s at level %d is %s (0x%llx @ GPA 0x%llx)",
                        stack ? "the stack page is unmapped: " : "",
-                       diag_level_name(w->mode, lv->level), lv->level,
+                       pt_level_name(w->mode, lv->level), lv->level,
                        lv->verdict == PT_UNBACKED ? "in a table outside guest RAM" : "not present",
                        (unsigned long long)lv->entry, (unsigned long long)lv->entry_gpa);
         return;
@@ -212,7 +212,7 @@ static void fix_entry(struct diag_report *r, const struct pt_walk *w, const stru
                       uint64_t new_val, const char *why)
 {
     diag_add_fix(r, "%s @ GPA 0x%llx (level %d): 0x%llx -> 0x%llx (%s)",
-                 diag_level_name(w->mode, lv->level), (unsigned long long)lv->entry_gpa, lv->level,
+                 pt_level_name(w->mode, lv->level), (unsigned long long)lv->entry_gpa, lv->level,
                  (unsigned long long)lv->entry, (unsigned long long)new_val, why);
 }
 
@@ -257,7 +257,7 @@ static void fix_walk(const struct snapshot *snap, struct diag_report *r, const c
         diag_add_fix(r,
                      "map 0x%llx: %s @ GPA 0x%llx (level %d) is 0x%llx; it needs P=1 and a "
                      "frame%s",
-                     (unsigned long long)w->gva, diag_level_name(w->mode, lv->level),
+                     (unsigned long long)w->gva, pt_level_name(w->mode, lv->level),
                      (unsigned long long)lv->entry_gpa, lv->level, (unsigned long long)lv->entry,
                      lv->verdict == PT_UNBACKED ? " (and its table must be in guest RAM)" : "");
     } else if (!strcmp(id, "write-protect")) {

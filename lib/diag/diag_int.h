@@ -99,8 +99,4 @@ void diag_make_fixes(const struct snapshot *snap, struct diag_report *r);
 /* The level entry that failed in (w), or NULL. */
 const struct pt_level *diag_fault_lv(const struct pt_walk *w);
 
-/* The name of a paging-structure entry at (level) 1..5: "PTE", "PDE", ... (32-bit paging
- * has PDE/PTE only; SDM Vol. 3A §4.3, §4.5); "entry" for a level outside 1..5. */
-const char *diag_level_name(enum pt_mode mode, int level);
-
 #endif

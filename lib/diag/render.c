@@ -59,17 +59,6 @@ static const char *event_id(enum snap_event ev)
     return "?";
 }
 
-const char *diag_level_name(enum pt_mode mode, int level)
-{
-    static const char *const n64[] = {"?", "PTE", "PDE", "PDPTE", "PML4E", "PML5E"};
-
-    if (level < 1 || level > 5)
-        return "entry";
-    if (mode == PT_MODE_32)
-        return level == 2 ? "PDE" : "PTE";
-    return n64[level];
-}
-
 /* Verdict names as `kvmscope walk --json` prints them. */
 static const char *verdict_id(enum pt_verdict v)
 {
@@ -124,7 +113,7 @@ static void render_walk_text(const struct diag_report *r, struct strbuf *sb)
         const struct pt_level *lv = &w->lv[i];
 
         sb_printf(sb, "  level %d %-5s[%3u] @ GPA 0x%-9" PRIx64 " = 0x%016" PRIx64 "  ", lv->level,
-                  diag_level_name(w->mode, lv->level), lv->index, lv->entry_gpa, lv->entry);
+                  pt_level_name(w->mode, lv->level), lv->index, lv->entry_gpa, lv->entry);
         if (lv->verdict == PT_OK) {
             sb_printf(sb, "ok%s\n", lv->leaf ? " (leaf)" : "");
             continue;

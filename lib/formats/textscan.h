@@ -4,6 +4,7 @@
 #ifndef KS_FORMATS_TEXTSCAN_H
 #define KS_FORMATS_TEXTSCAN_H
 
+#include "ks/parse.h"
 #include "ks/types.h"
 
 #include <string.h>
@@ -29,27 +30,16 @@ static inline bool cur_lit(struct cur *c, const char *s)
     return true;
 }
 
-static inline int hexval(char ch)
-{
-    if (ch >= '0' && ch <= '9')
-        return ch - '0';
-    if (ch >= 'a' && ch <= 'f')
-        return ch - 'a' + 10;
-    if (ch >= 'A' && ch <= 'F')
-        return ch - 'A' + 10;
-    return -1;
-}
-
 /* 1..16 hex digits (no prefix); (*ndig) gets the count when non-NULL. */
 static inline bool cur_hex(struct cur *c, uint64_t *v, unsigned *ndig)
 {
     uint64_t x = 0;
     unsigned n = 0;
 
-    while (c->p < c->end && hexval(*c->p) >= 0) {
+    while (c->p < c->end && parse_hexdigit((unsigned char)*c->p) >= 0) {
         if (n == 16)
             return false;
-        x = x << 4 | (uint64_t)hexval(*c->p);
+        x = x << 4 | (uint64_t)parse_hexdigit((unsigned char)*c->p);
         c->p++;
         n++;
     }

@@ -13,30 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *level_name(enum pt_mode mode, int level)
-{
-    static const char *const names[] = {"", "PTE", "PDE", "PDPTE", "PML4E", "PML5E"};
-
-    if (mode == PT_MODE_32 && level == 2)
-        return "PDE(32)";
-    return level >= 1 && level <= 5 ? names[level] : "?";
-}
-
-static const char *verdict_name(enum pt_verdict v)
-{
-    switch (v) {
-    case PT_OK:
-        return "ok";
-    case PT_NOT_PRESENT:
-        return "not present";
-    case PT_RESERVED:
-        return "RESERVED BITS";
-    case PT_UNBACKED:
-        return "unbacked GPA";
-    }
-    return "?";
-}
-
 static int cmd_walk(const struct snapshot *snap, const char *arg, struct strbuf *out)
 {
     struct pt_ctx c;
@@ -67,8 +43,8 @@ static int cmd_walk(const struct snapshot *snap, const char *arg, struct strbuf 
         const struct pt_level *lv = &w.lv[i];
 
         sb_printf(out, "  %-7s [%3u] @%#" PRIx64 " = 0x%016" PRIx64 "  %s%s",
-                  level_name(w.mode, lv->level), lv->index, lv->entry_gpa, lv->entry,
-                  verdict_name(lv->verdict), lv->leaf ? " (leaf)" : "");
+                  pt_level_name(w.mode, lv->level), lv->index, lv->entry_gpa, lv->entry,
+                  pt_verdict_name(lv->verdict), lv->leaf ? " (leaf)" : "");
         if (lv->verdict == PT_RESERVED || lv->leaf) {
             pt_level_reason(&c, lv, why, sizeof(why));
             sb_printf(out, ": %s", why);
@@ -125,14 +101,15 @@ static int print_range(void *opaque, const struct pt_range *r)
         sb_printf(out,
                   "%016" PRIx64 "-%016" PRIx64 " RESERVED BITS %#" PRIx64 " in %s 0x%016" PRIx64
                   " @%#" PRIx64 " (walks fault with P|RSVD; see monitor walk %#" PRIx64 ")\n",
-                  r->va, r->va + r->size, r->rsvd_bits, level_name(pp->mode, r->level), r->entry,
+                  r->va, r->va + r->size, r->rsvd_bits, pt_level_name(pp->mode, r->level), r->entry,
                   r->entry_gpa, r->va);
         break;
     default:
         sb_printf(out,
                   "%016" PRIx64 "-%016" PRIx64 " UNBACKED: %s 0x%016" PRIx64
                   " points at a table at GPA %#" PRIx64 " outside guest memory\n",
-                  r->va, r->va + r->size, level_name(pp->mode, r->level), r->entry, r->entry_gpa);
+                  r->va, r->va + r->size, pt_level_name(pp->mode, r->level), r->entry,
+                  r->entry_gpa);
         break;
     }
     return 0;

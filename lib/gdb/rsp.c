@@ -4,6 +4,8 @@
  */
 #include "ks/rsp.h"
 
+#include "ks/parse.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -18,17 +20,6 @@ void rsp_decoder_init(struct rsp_decoder *d)
     d->len = 0;
     d->buf[0] = 0;
     d->err[0] = 0;
-}
-
-int rsp_hexval(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
 }
 
 static void start_packet(struct rsp_decoder *d)
@@ -60,7 +51,7 @@ static void malformed(struct rsp_decoder *d, const char *why)
 /* The packet is complete: the second checksum digit was (c). */
 static void finish(struct rsp_decoder *d, int c, struct rsp_event *ev)
 {
-    int lo = rsp_hexval(c);
+    int lo = parse_hexdigit(c);
 
     d->state = RSP_IDLE;
     d->buf[d->len < RSP_MAX_PACKET ? d->len : RSP_MAX_PACKET] = 0;
@@ -110,7 +101,7 @@ size_t rsp_feed(struct rsp_decoder *d, const uint8_t *in, size_t n, struct rsp_e
             /* Anything else between packets is line noise: ignore it. */
             continue;
         case RSP_CSUM1:
-            d->csum = rsp_hexval(c) < 0 ? 0xff : (uint8_t)rsp_hexval(c);
+            d->csum = parse_hexdigit(c) < 0 ? 0xff : (uint8_t)parse_hexdigit(c);
             d->state = RSP_CSUM2;
             continue;
         case RSP_CSUM2:
@@ -224,7 +215,8 @@ long rsp_hex_decode(const char *in, size_t nchars, uint8_t *out, size_t cap)
     if (nchars / 2 > cap)
         return -ENOSPC;
     for (size_t i = 0; i < nchars; i += 2) {
-        int hi = rsp_hexval((unsigned char)in[i]), lo = rsp_hexval((unsigned char)in[i + 1]);
+        int hi = parse_hexdigit((unsigned char)in[i]),
+            lo = parse_hexdigit((unsigned char)in[i + 1]);
 
         if (hi < 0 || lo < 0)
             return -EINVAL;
@@ -241,11 +233,11 @@ int rsp_parse_hex(const char **p, const char *end, uint64_t *out)
 
     bool any = false;
 
-    while (s < end && rsp_hexval((unsigned char)*s) >= 0) {
+    while (s < end && parse_hexdigit((unsigned char)*s) >= 0) {
         /* Leading zeros do not count against the 16 significant digits. */
         if (nd == 16)
             return -EINVAL;
-        v = v << 4 | (uint64_t)rsp_hexval((unsigned char)*s);
+        v = v << 4 | (uint64_t)parse_hexdigit((unsigned char)*s);
         if (v)
             nd++;
         s++;

@@ -4,9 +4,24 @@
 
 #include "ks/paging.h"
 
+#include <string.h>
+
 /* Table address bits of an entry: 51:12 for 8-byte entries, 31:12 for 4-byte ones. */
 #define PT64_ADDR_MASK KS_BITS(12, 51)
 #define PT32_ADDR_MASK 0xfffff000ULL
+
+/* A paging entry of (size) 4 or 8 bytes from host memory the caller bounds-checked. */
+static inline uint64_t pt_load_entry(const void *p, unsigned size)
+{
+    if (size == 4) {
+        uint32_t v;
+        memcpy(&v, p, 4);
+        return v;
+    }
+    uint64_t v;
+    memcpy(&v, p, 8);
+    return v;
+}
 
 /* (entry) & its reserved mask at (level) of (mode); the rules hit go to (why). */
 uint64_t pt_rsvd_check(const struct pt_ctx *c, enum pt_mode mode, int level, uint64_t entry,

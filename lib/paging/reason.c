@@ -44,13 +44,6 @@ static void put_bits(struct out *o, uint64_t mask)
     }
 }
 
-static const char *table_name(int level)
-{
-    static const char *const names[] = {"", "PTE", "PDE", "PDPTE", "PML4E", "PML5E"};
-
-    return level >= 1 && level <= 5 ? names[level] : "entry";
-}
-
 static void rsvd_reasons(const struct pt_ctx *c, const struct pt_level *lv, struct out *o)
 {
     const uint64_t e = lv->entry, bits = lv->rsvd_bits;
@@ -65,14 +58,14 @@ static void rsvd_reasons(const struct pt_ctx *c, const struct pt_level *lv, stru
     if (lv->rsvd_why & PT_RSVD_PS_TOP) {
         NEXT();
         put(o, "PS (bit 7) is reserved at level %d (%s): SDM Vol. 3A Table 4-15", lv->level,
-            table_name(lv->level));
+            pt_level_name(pt_mode_of(c), lv->level));
     }
     if (lv->rsvd_why & PT_RSVD_AMD_BIT8) {
         NEXT();
         put(o,
             "bit 8 is reserved at level %d (%s) on an AMD-compatible vCPU: AMD APM Vol. 2 "
             "§5.3.3",
-            lv->level, table_name(lv->level));
+            lv->level, pt_level_name(pt_mode_of(c), lv->level));
     }
     if (lv->rsvd_why & PT_RSVD_MAXPHYADDR) {
         NEXT();

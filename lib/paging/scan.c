@@ -74,18 +74,6 @@ static inline void add(struct scan *s, gva_t va, uint64_t size, gpa_t gpa, uint6
     s->have = true;
 }
 
-static uint64_t load(const uint8_t *p, unsigned esize)
-{
-    if (esize == 4) {
-        uint32_t v;
-        memcpy(&v, p, 4);
-        return v;
-    }
-    uint64_t v;
-    memcpy(&v, p, 8);
-    return v;
-}
-
 static gpa_t leaf_base(const struct scan *s, int level, uint64_t e, unsigned shift)
 {
     if (!s->wide)
@@ -217,7 +205,7 @@ static void scan_table(struct scan *s, int level, gpa_t table, gva_t base, bool 
         if (level == (int)s->root && i >= n / 2)
             va |= s->canon;
         if (ks_likely(t != NULL)) {
-            e = load(t + (size_t)i * s->esize, s->esize);
+            e = pt_load_entry(t + (size_t)i * s->esize, s->esize);
         } else {
             /* Table (partly) outside memory: KVM sees such entries as not present. */
             const uint8_t *p = gmem_ptr(s->m, egpa, s->esize);
@@ -232,7 +220,7 @@ static void scan_table(struct scan *s, int level, gpa_t table, gva_t base, bool 
                 add(s, va, span, 0, pack(PT_UNBACKED, u, w, x, 0, level, 0), &r);
                 continue;
             }
-            e = load(p, s->esize);
+            e = pt_load_entry(p, s->esize);
         }
         if (ks_likely(!(e & PTE_P)))
             continue;

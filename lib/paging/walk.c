@@ -37,6 +37,32 @@ const char *pt_mode_name(enum pt_mode mode)
     return "?";
 }
 
+const char *pt_level_name(enum pt_mode mode, int level)
+{
+    static const char *const names[] = {"", "PTE", "PDE", "PDPTE", "PML4E", "PML5E"};
+
+    if (level < 1 || level > 5)
+        return "entry";
+    if (mode == PT_MODE_32) /* two levels: the PDE and the PTE (SDM Vol. 3A 4.3) */
+        return level == 2 ? "PDE" : "PTE";
+    return names[level];
+}
+
+const char *pt_verdict_name(enum pt_verdict verdict)
+{
+    switch (verdict) {
+    case PT_OK:
+        return "ok";
+    case PT_NOT_PRESENT:
+        return "not present";
+    case PT_RESERVED:
+        return "reserved";
+    case PT_UNBACKED:
+        return "unbacked";
+    }
+    return "?";
+}
+
 bool pt_is_canonical(gva_t va, enum pt_mode mode)
 {
     /* SDM Vol. 3A §3.3.7.1: bits 63:47 (63:56 with LA57) are copies of one bit. */
@@ -80,18 +106,6 @@ int pt_load_pdptrs(const struct gmem *m, const struct pt_ctx *c, uint64_t out[4]
         if ((out[i] & PTE_P) && (out[i] & rsvd))
             ret = -EINVAL;
     return ret;
-}
-
-static uint64_t read_entry(const void *p, unsigned size)
-{
-    if (size == 4) {
-        uint32_t v;
-        memcpy(&v, p, 4);
-        return v;
-    }
-    uint64_t v;
-    memcpy(&v, p, 8);
-    return v;
 }
 
 uint32_t pt_perm_check(const struct pt_ctx *c, bool wide, uint32_t access, bool user_page,
@@ -249,7 +263,7 @@ int pt_walk(const struct gmem *m, const struct pt_ctx *c, gva_t va, uint32_t acc
             set_fault(c, out, 0, level);
             return 0;
         }
-        e = read_entry(p, size);
+        e = pt_load_entry(p, size);
         lv->entry = e;
         if (!(e & PTE_P)) {
             lv->verdict = PT_NOT_PRESENT;

@@ -17,6 +17,28 @@ skip() { echo "SKIP $1: $2"; }
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
+# --- bad numeric options: one error line and status 2, before any work (no KVM needed)
+bad_num() { # NAME TOOL ARGS...
+    local name=$1 tool=$2 rc
+    shift 2
+    if [ ! -x "$B/$tool" ]; then
+        skip "$name" "not built ($B)"
+        return
+    fi
+    "$B/$tool" "$@" >/dev/null 2>"$tmp/bad.err"
+    rc=$?
+    if [ "$rc" -eq 2 ] && [ "$(wc -l <"$tmp/bad.err")" -eq 1 ]; then
+        pass "$name"
+    else
+        fail "$name" "status $rc, stderr: $(head -c 200 "$tmp/bad.err")"
+    fi
+}
+bad_num bench/mkptimg-bad-gib mkptimg -g 2x "$tmp/bad.img"
+bad_num bench/mkptimg-bad-base mkptimg -b " 0x1000" "$tmp/bad.img"
+bad_num bench/rawkvm-bad-ram rawkvm -m 64M /dev/null
+bad_num bench/rawkvm-bad-mask rawkvm -s -1 /dev/null
+bad_num bench/runtime-bad-count runtime -n +3 -- true
+
 # --- page-table image generator (no KVM needed)
 if [ ! -x "$B/mkptimg" ]; then
     skip bench/mkptimg "not built ($B)"

@@ -210,4 +210,12 @@ done
 timeout 10 "$KS" run --gdb 127.0.0.1:99999 "$ELF" >/dev/null 2>"$TMP/bad.err"
 rc=$?
 check gdb_bad_port "rc $rc: $(cat "$TMP/bad.err")" test "$rc" = 2
+# Port forms strtoul would take (leading space, sign) or that are no port: status 2, one line.
+bad_ports=(space " 1234" plus "+1234" minus "-1" trailing "12x" empty "" too_big "0x10000")
+for ((i = 0; i < ${#bad_ports[@]}; i += 2)); do
+    timeout 10 "$KS" run --gdb "127.0.0.1:${bad_ports[i + 1]}" "$ELF" >/dev/null 2>"$TMP/bad.err"
+    rc=$?
+    check "gdb_bad_port_${bad_ports[i]}" "rc $rc: $(cat "$TMP/bad.err")" \
+        test "$rc" = 2 -a "$(wc -l <"$TMP/bad.err")" = 1
+done
 exit $status

@@ -10,33 +10,9 @@ set -u
 K=${1:?usage: test_lint.sh path/to/kvmscope}
 BUILD=${BUILD:-$(dirname "$K")}
 G=$BUILD/guests/lint
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-fails=0
-
-pass() { echo "PASS lint/$1"; }
-fail() { echo "FAIL lint/$1: $2"; fails=$((fails + 1)); }
-skip() { echo "SKIP lint/$1: $2"; }
-
-# mkimg FILE SIZE [GPA=VALUE]... (GPA=VALUE*N@STEP: N 8-byte entries, VALUE += STEP each)
-mkimg() {
-    python3 - "$@" <<'EOF'
-import struct, sys
-path, size = sys.argv[1], int(sys.argv[2], 0)
-img = bytearray(size)
-for spec in sys.argv[3:]:
-    gpa, val = spec.split('=')
-    count, step = 1, 0
-    if '*' in val:
-        val, rep = val.split('*')
-        count, step = rep.split('@')
-        count, step = int(count, 0), int(step, 0)
-    for i in range(count):
-        # bash arithmetic prints bit 63 as a negative number
-        struct.pack_into('<Q', img, int(gpa, 0) + i * 8, (int(val, 0) + i * step) % (1 << 64))
-open(path, 'wb').write(img)
-EOF
-}
+KS_PREFIX=lint/
+. "$(dirname "$0")/lib.sh"
+make_tmp T
 
 # check NAME WANT_STATUS ARGS...: runs kvmscope, keeps stdout/stderr in $T/NAME.{out,err}
 check() {
@@ -50,7 +26,7 @@ check() {
     fi
     return 0
 }
-# has NAME FILE REGEX: the file matches (grep -E)
+# has NAME FILE REGEX: the file matches (grep -E); replaces lib.sh's has
 has() { grep -qE -- "$3" "$2" && pass "$1" || fail "$1" "no /$3/ in $(head -c 400 "$2")"; }
 # jqeq NAME FILE FILTER WANT
 jqeq() {

@@ -4,64 +4,9 @@
 # san: yes
 set -u
 K=${1:?usage: test_pt.sh path/to/kvmscope}
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-fails=0
-
-pass() { echo "PASS pt/$1"; }
-fail() { echo "FAIL pt/$1: $2"; fails=$((fails + 1)); }
-
-# mkimg FILE SIZE [GPA=VALUE[:4]]... (GPA=VALUE*N@STEP: N entries, VALUE += STEP each)
-mkimg() {
-    python3 - "$@" <<'EOF'
-import struct, sys
-path, size = sys.argv[1], int(sys.argv[2], 0)
-img = bytearray(size)
-for spec in sys.argv[3:]:
-    gpa, val = spec.split('=')
-    width = 8
-    if val.endswith(':4'):
-        val, width = val[:-2], 4
-    count, step = 1, 0
-    if '*' in val:
-        val, rep = val.split('*')
-        count, step = rep.split('@')
-        count, step = int(count, 0), int(step, 0)
-    for i in range(count):
-        struct.pack_into('<Q' if width == 8 else '<I', img, int(gpa, 0) + i * width,
-                         int(val, 0) + i * step)
-open(path, 'wb').write(img)
-EOF
-}
-
-run() {
-    local name=$1 want=$2
-    shift 2
-    "$K" "$@" >"$T/out" 2>"$T/err"
-    local rc=$?
-    if [ "$rc" -ne "$want" ]; then
-        fail "$name" "status $rc, want $want; stderr: $(head -c 300 "$T/err")"
-        return 1
-    fi
-    return 0
-}
-
-has() { grep -qF -- "$2" "$T/out" || { fail "$1" "output lacks '$2'"; return 1; }; }
-
-bad() {
-    local name=$1 want=$2 pat=$3
-    shift 3
-    run "$name" "$want" "$@" || return
-    if [ "$(wc -l <"$T/err")" -ne 1 ]; then
-        fail "$name" "want one error line, got: $(cat "$T/err")"
-    elif ! grep -qE -- "^kvmscope: pt: .*$pat" "$T/err"; then
-        fail "$name" "error line '$(cat "$T/err")' does not match '$pat'"
-    elif [ -s "$T/out" ]; then
-        fail "$name" "unexpected stdout"
-    else
-        pass "$name"
-    fi
-}
+KS_PREFIX=pt/
+. "$(dirname "$0")/lib.sh"
+make_tmp T
 
 # The seed's direct map (32 x 1 GiB at PDPT 0xbf9000) plus a kernel in the upper half:
 # 16 pages R-X, 16 pages RW- (NX), 2 pages RWX.

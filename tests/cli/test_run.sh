@@ -8,15 +8,11 @@ set -u
 K=$1
 B=$(dirname "$K")
 G=$B/guests/vmm
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-fails=0
-
-pass() { echo "PASS $1"; }
-fail() { echo "FAIL $1: $2"; fails=$((fails + 1)); }
-skip() { echo "SKIP $1: $2"; }
+. "$(dirname "$0")/lib.sh"
+make_tmp T
 
 # run NAME EXPECTED_STATUS ARGS... : runs kvmscope run, keeps stdout/stderr in $T/NAME.{out,err}
+# (this script's own run and has replace lib.sh's)
 run() {
     local name=$1 want=$2
     shift 2

@@ -4,12 +4,8 @@
 # san: yes
 set -u
 K=$1
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-fails=0
-pass() { echo "PASS $1"; }
-fail() { echo "FAIL $1: $2"; fails=$((fails + 1)); }
-skip() { echo "SKIP $1: $2"; }
+. "$(dirname "$0")/lib.sh"
+make_tmp T
 
 "$K" cpu --list >"$T/list" 2>&1; st=$?
 if [ $st -eq 0 ] && grep -q '^qemu64 ' "$T/list" && grep -q '^Haswell ' "$T/list" && grep -q '^host ' "$T/list"; then

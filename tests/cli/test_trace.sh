@@ -11,20 +11,7 @@ KS_PREFIX=trace/
 . "$(dirname "$0")/lib.sh"
 make_tmp T
 
-# run NAME WANT_STATUS ARGS... : leaves $T/out and $T/err.
-run() {
-    local name=$1 want=$2
-    shift 2
-    "$K" "$@" >"$T/out" 2>"$T/err"
-    local rc=$?
-    if [ "$rc" -ne "$want" ]; then
-        fail "$name" "status $rc, want $want; stderr: $(head -c 300 "$T/err")"
-        return 1
-    fi
-    return 0
-}
-
-# has NAME TEXT... : every TEXT must be in $T/out.
+# has NAME TEXT... : every TEXT must be in $T/out (replaces lib.sh's has).
 has() {
     local name=$1
     shift

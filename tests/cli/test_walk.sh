@@ -4,61 +4,9 @@
 # san: yes
 set -u
 K=${1:?usage: test_walk.sh path/to/kvmscope}
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-fails=0
-
-pass() { echo "PASS walk/$1"; }
-fail() { echo "FAIL walk/$1: $2"; fails=$((fails + 1)); }
-
-# mkimg FILE SIZE [GPA=VALUE[:4]]... : a zeroed image with 8-byte (or 4-byte) entries.
-mkimg() {
-    python3 - "$@" <<'EOF'
-import struct, sys
-path, size = sys.argv[1], int(sys.argv[2], 0)
-img = bytearray(size)
-for spec in sys.argv[3:]:
-    gpa, val = spec.split('=')
-    width = 8
-    if val.endswith(':4'):
-        val, width = val[:-2], 4
-    struct.pack_into('<Q' if width == 8 else '<I', img, int(gpa, 0), int(val, 0))
-open(path, 'wb').write(img)
-EOF
-}
-
-# run NAME WANT_STATUS ARGS... : runs kvmscope, leaves $T/out and $T/err.
-run() {
-    local name=$1 want=$2
-    shift 2
-    "$K" "$@" >"$T/out" 2>"$T/err"
-    local rc=$?
-    if [ "$rc" -ne "$want" ]; then
-        fail "$name" "status $rc, want $want; stderr: $(head -c 300 "$T/err")"
-        return 1
-    fi
-    return 0
-}
-
-has() { grep -qF -- "$2" "$T/out" || { fail "$1" "output lacks '$2'"; return 1; }; }
-
-# bad NAME WANT_STATUS PATTERN ARGS... : exactly one error line matching PATTERN, no stdout.
-bad() {
-    local name=$1 want=$2 pat=$3
-    shift 3
-    run "$name" "$want" "$@" || return
-    local n
-    n=$(wc -l <"$T/err")
-    if [ "$n" -ne 1 ]; then
-        fail "$name" "want one error line, got $n: $(cat "$T/err")"
-    elif ! grep -qE -- "^kvmscope: walk: .*$pat" "$T/err"; then
-        fail "$name" "error line '$(cat "$T/err")' does not match '$pat'"
-    elif [ -s "$T/out" ]; then
-        fail "$name" "unexpected stdout: $(head -c 200 "$T/out")"
-    else
-        pass "$name"
-    fi
-}
+KS_PREFIX=walk/
+. "$(dirname "$0")/lib.sh"
+make_tmp T
 
 REGS=(--cr3 0x1000 --cr0 0x80000011 --cr4 0x20 --efer 0x500)
 

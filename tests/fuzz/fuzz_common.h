@@ -16,7 +16,7 @@ static inline uint64_t fz_take(const uint8_t **data, size_t *size, unsigned n)
 
     for (unsigned i = 0; i < n; i++) {
         if (*size) {
-            v |= (uint64_t)**data << (8 * i);
+            v |= (uint64_t) * *data << (8 * i);
             (*data)++;
             (*size)--;
         }

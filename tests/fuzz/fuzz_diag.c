@@ -38,8 +38,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     gmem_init(&m);
     gmem_add(&m, 0, MEM_SIZE, mem, true);
     snap->mem = &m;
-    snap->have = SNAP_HAVE_GPRS | SNAP_HAVE_SREGS | SNAP_HAVE_CRS | SNAP_HAVE_EFER |
-                 SNAP_HAVE_MEM | SNAP_HAVE_PT_CPU | SNAP_HAVE_CPL;
+    snap->have = SNAP_HAVE_GPRS | SNAP_HAVE_SREGS | SNAP_HAVE_CRS | SNAP_HAVE_EFER | SNAP_HAVE_MEM |
+                 SNAP_HAVE_PT_CPU | SNAP_HAVE_CPL;
     if (diag_explain(snap, &r) == 0) {
         sb_init(&sb);
         diag_render_text(r, &sb);

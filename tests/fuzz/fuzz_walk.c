@@ -33,7 +33,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (int i = 0; i < 4; i++)
         c.pdptr[i] = fz_take(&data, &size, 8);
     va = fz_take(&data, &size, 8);
-    access = (uint32_t)fz_take(&data, &size, 4) & (PFERR_W | PFERR_U | PFERR_F | PT_ACCESS_IMPLICIT);
+    access =
+        (uint32_t)fz_take(&data, &size, 4) & (PFERR_W | PFERR_U | PFERR_F | PT_ACCESS_IMPLICIT);
     memcpy(mem, data, size < MEM_SIZE ? size : MEM_SIZE);
 
     gmem_init(&m);

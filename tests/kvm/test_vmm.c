@@ -83,6 +83,22 @@ static struct vmm *boot(const uint8_t *code, size_t len, bool strict)
     return vm;
 }
 
+/* Boot (code) into a new VM, or SKIP the case without /dev/kvm or when the VM cannot be made. */
+#define BOOT_OR_SKIP(vm, code, strict)                                                             \
+    do {                                                                                           \
+        if (!have_kvm())                                                                           \
+            SKIP("no /dev/kvm");                                                                   \
+        (vm) = boot((code), sizeof(code), (strict));                                               \
+        if (!(vm))                                                                                 \
+            SKIP("vm");                                                                            \
+    } while (0)
+
+/* Run (vm) for up to 5 s; the outcome's name, or "run failed" when vmm_run itself fails. */
+static const char *run_outcome(struct vmm *vm, struct vmm_exit *e)
+{
+    return vmm_run(vm, 5000, e) ? "run failed" : vmm_outcome_name(e->outcome);
+}
+
 /* Switch the freshly booted vCPU to flat 32-bit protected mode, no paging, no IDT. */
 static void to_protected(struct vmm *vm)
 {
@@ -120,8 +136,7 @@ static void t_pio_out_and_hlt(void)
     if (!vm)
         return;
     EXPECT_EQ(vmm_register_pio(vm, 0x500, 1, capture_io, &cap), 0);
-    EXPECT_EQ(vmm_run(vm, 5000, &e), 0);
-    EXPECT_STR(vmm_outcome_name(e.outcome), "halt");
+    EXPECT_STR(run_outcome(vm, &e), "halt");
     EXPECT_EQ(e.code, 0); /* IF was clear */
     EXPECT_EQ(cap.n, 2);
     EXPECT_EQ(cap.buf[0], 'K');
@@ -153,14 +168,9 @@ static void t_triple_fault(void)
     struct vmm *vm;
     struct snapshot snap;
 
-    if (!have_kvm())
-        SKIP("no /dev/kvm");
-    vm = boot(g, sizeof(g), false);
-    if (!vm)
-        SKIP("vm");
+    BOOT_OR_SKIP(vm, g, false);
     to_protected(vm);
-    EXPECT_EQ(vmm_run(vm, 5000, &e), 0);
-    EXPECT_STR(vmm_outcome_name(e.outcome), "triple_fault");
+    EXPECT_STR(run_outcome(vm, &e), "triple_fault");
     EXPECT_EQ(vmm_rip(vm), CODE + 1);
     EXPECT_EQ(vmm_snapshot(vm, &snap), 0);
     EXPECT_EQ(snap.event, SNAP_EV_TRIPLE_FAULT);
@@ -182,19 +192,14 @@ static void t_mmio(void)
     struct vmm_exit e;
     struct vmm *vm;
 
-    if (!have_kvm())
-        SKIP("no /dev/kvm");
-    vm = boot(g, sizeof(g), false);
-    if (!vm)
-        SKIP("vm");
+    BOOT_OR_SKIP(vm, g, false);
     memset(mmio_page, 0, sizeof(mmio_page));
     mmio_page[0x11] = 0x77;
     EXPECT_EQ(vmm_register_mmio(vm, 0xd0000, 0x1000, mmio_io, NULL), 0);
     EXPECT_EQ(vmm_register_pio(vm, 0x80, 1, capture_io, &cap), 0);
     /* MMIO over RAM is refused: it would never exit. */
     EXPECT_EQ(vmm_register_mmio(vm, 0x9f000, 0x2000, mmio_io, NULL), -EINVAL);
-    EXPECT_EQ(vmm_run(vm, 5000, &e), 0);
-    EXPECT_STR(vmm_outcome_name(e.outcome), "halt");
+    EXPECT_STR(run_outcome(vm, &e), "halt");
     EXPECT_EQ(mmio_page[0x10], 0x5a);
     EXPECT_EQ(cap.n, 2);
     EXPECT_EQ(cap.buf[0], 0x5a);
@@ -210,11 +215,7 @@ static void t_timeout(void)
     struct vmm *vm;
     double ms;
 
-    if (!have_kvm())
-        SKIP("no /dev/kvm");
-    vm = boot(g, sizeof(g), false);
-    if (!vm)
-        SKIP("vm");
+    BOOT_OR_SKIP(vm, g, false);
     clock_gettime(CLOCK_MONOTONIC, &a);
     EXPECT_EQ(vmm_run(vm, 200, &e), 0);
     clock_gettime(CLOCK_MONOTONIC, &b);
@@ -239,15 +240,10 @@ static void t_string_pio(void)
     struct vmm_trace_rec tr[16];
     unsigned n, strs = 0;
 
-    if (!have_kvm())
-        SKIP("no /dev/kvm");
-    vm = boot(g, sizeof(g), false);
-    if (!vm)
-        SKIP("vm");
+    BOOT_OR_SKIP(vm, g, false);
     gmem_write(vmm_gmem(vm), 0x1100, "hello", 5);
     EXPECT_EQ(vmm_register_pio(vm, 0x500, 1, capture_io, &cap), 0);
-    EXPECT_EQ(vmm_run(vm, 5000, &e), 0);
-    EXPECT_STR(vmm_outcome_name(e.outcome), "halt");
+    EXPECT_STR(run_outcome(vm, &e), "halt");
     EXPECT_EQ(cap.n, 5);
     EXPECT(memcmp(cap.buf, "hello", 5) == 0);
     n = vmm_trace_last(vm, tr, 16);
@@ -268,14 +264,9 @@ static void t_string_pio_in(void)
     struct vmm *vm;
     uint8_t got[5] = {0};
 
-    if (!have_kvm())
-        SKIP("no /dev/kvm");
-    vm = boot(g, sizeof(g), false);
-    if (!vm)
-        SKIP("vm");
+    BOOT_OR_SKIP(vm, g, false);
     EXPECT_EQ(vmm_register_pio(vm, 0x500, 1, capture_io, &cap), 0);
-    EXPECT_EQ(vmm_run(vm, 5000, &e), 0);
-    EXPECT_STR(vmm_outcome_name(e.outcome), "halt");
+    EXPECT_STR(run_outcome(vm, &e), "halt");
     gmem_read(vmm_gmem(vm), 0x1200, got, 5);
     EXPECT_EQ(got[0], 0xab);
     EXPECT_EQ(got[3], 0xab);
@@ -290,14 +281,9 @@ static void t_debug_exit(void)
     struct vmm_exit e;
     struct vmm *vm;
 
-    if (!have_kvm())
-        SKIP("no /dev/kvm");
-    vm = boot(g, sizeof(g), false);
-    if (!vm)
-        SKIP("vm");
+    BOOT_OR_SKIP(vm, g, false);
     EXPECT_EQ(debugexit_attach(vm, DEBUG_EXIT_PORT), 0);
-    EXPECT_EQ(vmm_run(vm, 5000, &e), 0);
-    EXPECT_STR(vmm_outcome_name(e.outcome), "debug_exit");
+    EXPECT_STR(run_outcome(vm, &e), "debug_exit");
     EXPECT_EQ(e.code, 0x21);
     vmm_destroy(vm);
 }
@@ -310,15 +296,10 @@ static void t_unhandled(void)
     struct vmm_exit e;
     struct vmm *vm;
 
-    if (!have_kvm())
-        SKIP("no /dev/kvm");
     /* Lenient: recorded, reads as 0xff, the guest goes on. */
-    vm = boot(g, sizeof(g), false);
-    if (!vm)
-        SKIP("vm");
+    BOOT_OR_SKIP(vm, g, false);
     EXPECT_EQ(vmm_register_pio(vm, 0x80, 1, capture_io, &cap), 0);
-    EXPECT_EQ(vmm_run(vm, 5000, &e), 0);
-    EXPECT_STR(vmm_outcome_name(e.outcome), "halt");
+    EXPECT_STR(run_outcome(vm, &e), "halt");
     EXPECT_EQ(cap.n, 1);
     EXPECT_EQ(cap.buf[0], 0xff);
     EXPECT_EQ(vmm_unhandled_total(vm), 1);
@@ -327,8 +308,7 @@ static void t_unhandled(void)
     vm = boot(g, sizeof(g), true);
     if (!vm)
         return;
-    EXPECT_EQ(vmm_run(vm, 5000, &e), 0);
-    EXPECT_STR(vmm_outcome_name(e.outcome), "unhandled_io");
+    EXPECT_STR(run_outcome(vm, &e), "unhandled_io");
     EXPECT_EQ(e.io_addr, 0x99);
     EXPECT(!e.io_write && !e.io_is_mmio);
     EXPECT_EQ(e.io_size, 1);
@@ -342,13 +322,8 @@ static void t_internal_error(void)
     struct vmm_exit e;
     struct vmm *vm;
 
-    if (!have_kvm())
-        SKIP("no /dev/kvm");
-    vm = boot(g, sizeof(g), false);
-    if (!vm)
-        SKIP("vm");
-    EXPECT_EQ(vmm_run(vm, 5000, &e), 0);
-    EXPECT_STR(vmm_outcome_name(e.outcome), "internal_error");
+    BOOT_OR_SKIP(vm, g, false);
+    EXPECT_STR(run_outcome(vm, &e), "internal_error");
     EXPECT_EQ(e.suberror, 1); /* KVM_INTERNAL_ERROR_EMULATION */
     EXPECT(e.ndata > 0);
     vmm_destroy(vm);
@@ -371,11 +346,7 @@ static void t_kick(void)
     pthread_t th;
     double ms;
 
-    if (!have_kvm())
-        SKIP("no /dev/kvm");
-    vm = boot(g, sizeof(g), false);
-    if (!vm)
-        SKIP("vm");
+    BOOT_OR_SKIP(vm, g, false);
     clock_gettime(CLOCK_MONOTONIC, &a);
     EXPECT_EQ(pthread_create(&th, NULL, kicker, vm), 0);
     EXPECT_EQ(vmm_run(vm, 10000, &e), 0);

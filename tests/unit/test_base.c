@@ -17,7 +17,7 @@ static void gmem_bounds(void)
     gmem_init(&m);
     EXPECT_EQ(gmem_add(&m, 0x1000, sizeof(ram_a), ram_a, true), 0);
     EXPECT_EQ(gmem_add(&m, 0x3000, sizeof(ram_b), ram_b, false), 0);
-    EXPECT_EQ(gmem_add(&m, 0x2000, 0x10, ram_b, true), -EINVAL); /* overlap */
+    EXPECT_EQ(gmem_add(&m, 0x2000, 0x10, ram_b, true), -EINVAL);    /* overlap */
     EXPECT_EQ(gmem_add(&m, ~0ULL - 4, 0x10, ram_b, true), -EINVAL); /* wraps */
     EXPECT(gmem_ptr(&m, 0x1000, 0x2000) == ram_a);
     EXPECT(gmem_ptr(&m, 0x1001, 0x2000) == NULL);
