@@ -427,6 +427,44 @@ static void report(struct run_ctx *c, const struct vmm_exit *e, int status)
     sb_free(&sb);
 }
 
+/*
+ * Like QEMU's "host doesn't support requested feature" warnings: every feature
+ * named in --cpu that this host's KVM cannot give, with its consequence, and
+ * one line for the rest of the model's (kvmscope cpu MODEL lists them). With
+ * --json the same list is in "cpu":{"unavailable":[...]}.
+ */
+static void warn_unavailable(struct run_ctx *c)
+{
+    const char *const *lines;
+    unsigned n = vmm_cpuid_report(c->vm, &lines), rest = 0;
+    struct cpu_spec *spec;
+    char err[KS_ERR_LEN];
+
+    if (!c->o.cpu || !n || !(spec = malloc(sizeof(*spec))))
+        return;
+    if (cpu_spec_parse(c->o.cpu, spec, err) == 0) {
+        for (unsigned i = 0; i < n; i++) {
+            bool named = false;
+
+            for (unsigned j = 0; j < spec->n_on && !named; j++) {
+                size_t len = strlen(spec->on[j]->name);
+                named = !strncmp(lines[i], spec->on[j]->name, len) && lines[i][len] == ':';
+            }
+            if (named)
+                cli_error(CMD, "warning: %s", lines[i]);
+            else
+                rest++;
+        }
+        if (rest)
+            cli_error(CMD,
+                      "note: %u more feature%s of %.*s %s not offered by this host's KVM "
+                      "('kvmscope cpu %s' lists them)",
+                      rest, rest == 1 ? "" : "s", (int)strcspn(c->o.cpu, ","), c->o.cpu,
+                      rest == 1 ? "is" : "are", c->o.cpu);
+    }
+    free(spec);
+}
+
 static int run_guest(struct run_ctx *c)
 {
     struct vmm_config cfg = {
@@ -445,6 +483,8 @@ static int run_guest(struct run_ctx *c)
         cli_error(CMD, "%s", err);
         return rc == -EINVAL && c->o.cpu ? CLI_USAGE : CLI_HOST;
     }
+    if (!c->o.json)
+        warn_unavailable(c);
     rc = setup_devices(c);
     if (!rc)
         rc = boot_kernel(c);
