@@ -185,8 +185,17 @@ static bool check_access(const struct snapshot *snap, struct diag_report *r,
             return true;
         }
     }
-    for (gva_t page = la & ~0xfffull; page <= ((la + a->size - 1) & ~0xfffull); page += 4096) {
-        gva_t at = page < la ? la : page;
+    /*
+     * Each page the access touches, in modular arithmetic: an access at the
+     * top of the address space wraps to page 0 (the fuzzer found the loop
+     * that compared addresses spinning forever there). Decoded accesses are
+     * at most a few KiB (XSAVE areas), so 16 pages only bounds a corrupt size.
+     */
+    const gva_t first = la & ~0xfffull, last = (la + (a->size ? a->size - 1 : 0)) & ~0xfffull;
+    const uint64_t npages = ((last - first) >> 12) + 1;
+
+    for (uint64_t i = 0; i < npages && i < 16; i++) {
+        gva_t at = i ? first + (i << 12) : la;
         if (pt_walk(snap->mem, &r->ctx, at, access, &w) < 0)
             return false;
         if (w.fault) {
