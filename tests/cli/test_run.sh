@@ -238,4 +238,25 @@ else
     skip run_multiboot "guests/mb1-elf32.elf not built"
 fi
 
+# Text mode warns, as QEMU does, about each --cpu feature the host's KVM cannot give:
+# exactly the features --json lists as unavailable, named in the --cpu argument.
+if [ -f "$B/guests/trivial.elf" ] && command -v jq >/dev/null; then
+    if run cpuwarn 1 --cpu qemu64,+pdpe1gb,+smep "$B/guests/trivial.elf" &&
+        run cpuwarn_json 1 --json --cpu qemu64,+pdpe1gb,+smep "$B/guests/trivial.elf"; then
+        ok=1
+        for f in pdpe1gb smep; do
+            want=$(jq -r --arg f "$f" '[.cpu.unavailable[] | select(startswith($f + ":"))] | length' \
+                "$T/cpuwarn_json.out")
+            got=$(grep -c "^kvmscope: run: warning: $f: " "$T/cpuwarn.err")
+            [ "$want" = "$got" ] || { ok=0; fail run_cpu_warnings "$f: $got warnings, --json lists $want"; }
+        done
+        has cpuwarn.out "trivial: hello" && [ $ok = 1 ] && pass run_cpu_warnings
+        if grep -q "warning" "$T/cpuwarn_json.err"; then
+            fail run_cpu_warnings_json "--json also printed warnings"
+        else
+            pass run_cpu_warnings_json
+        fi
+    fi
+fi
+
 [ $fails -eq 0 ]
