@@ -93,7 +93,8 @@ tests: all $(UNIT_BINS) $(KVMT_BINS) guests
 deps:
 	$(Q)scripts/deps.sh
 
-# The whole suite: the normal build, then the sanitizer build of the same tests.
+# The whole suite: the normal build, the sanitizer build of the same tests, and a
+# short pass of every fuzz target over its corpus.
 check: deps
 	$(Q)$(MAKE) --no-print-directory check-deps
 	$(Q)$(MAKE) --no-print-directory tests
