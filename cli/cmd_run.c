@@ -11,6 +11,7 @@
 
 #include "ks/boot.h"
 #include "ks/diag.h"
+#include "ks/log.h"
 #include "ks/vmm.h"
 #include "ks/vmm_dev.h"
 
@@ -277,6 +278,7 @@ static int boot_kernel(struct run_ctx *c)
         cli_error(CMD, "setting the initial vCPU state: %s", strerror(-rc));
         return CLI_HOST;
     }
+    ks_info("%s: %s", c->o.kernel, c->boot.desc);
     return CLI_OK;
 }
 
@@ -483,6 +485,14 @@ static int run_guest(struct run_ctx *c)
         cli_error(CMD, "%s", err);
         return rc == -EINVAL && c->o.cpu ? CLI_USAGE : CLI_HOST;
     }
+    if (log_level_current >= LOG_INFO) {
+        struct pt_cpu pc;
+
+        vmm_pt_cpu(c->vm, &pc);
+        ks_info("VM: %llu MiB RAM, cpu %s: MAXPHYADDR %u, 1 GiB pages %s, %s vendor",
+                (unsigned long long)(c->o.ram >> 20), c->o.cpu ? c->o.cpu : "qemu64",
+                pc.maxphyaddr, pc.gbpages ? "on" : "off", pc.amd ? "AMD-compatible" : "non-AMD");
+    }
     if (!c->o.json)
         warn_unavailable(c);
     rc = setup_devices(c);
@@ -507,6 +517,8 @@ static int run_guest(struct run_ctx *c)
         rc = vmm_run(c->vm, c->o.timeout_ms, &e);
     }
     fflush(c->console);
+    ks_info("guest stopped: %s after %llu exits", vmm_outcome_name(e.outcome),
+            (unsigned long long)vmm_trace_total(c->vm));
     if (c->trace) {
         vmm_trace_flush(c->vm);
         run_trace_finish(c->trace, vmm_outcome_name(e.outcome));

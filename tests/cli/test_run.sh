@@ -238,6 +238,20 @@ else
     skip run_multiboot "guests/mb1-elf32.elf not built"
 fi
 
+# -v: what the VM is, what was loaded and how it stopped, on stderr; nothing without it.
+if [ -f "$B/guests/trivial.elf" ]; then
+    timeout 30 "$K" -v run "$B/guests/trivial.elf" >"$T/verbose.out" 2>"$T/verbose.err"
+    st=$?
+    timeout 30 "$K" run "$B/guests/trivial.elf" >/dev/null 2>"$T/quiet.err"
+    if [ $st -eq 1 ] && has verbose.err "kvmscope: info: VM: 128 MiB RAM, cpu qemu64: MAXPHYADDR" &&
+        has verbose.err "trivial.elf: Multiboot1 ELF32, entry 0x" &&
+        has verbose.err "kvmscope: info: guest stopped: debug_exit after " &&
+        has verbose.out "trivial: hello"; then
+        if [ -s "$T/quiet.err" ]; then fail run_verbose "stderr without -v: $(head -c 200 "$T/quiet.err")"
+        else pass run_verbose; fi
+    fi
+fi
+
 # Text mode warns, as QEMU does, about each --cpu feature the host's KVM cannot give:
 # exactly the features --json lists as unavailable, named in the --cpu argument.
 if [ -f "$B/guests/trivial.elf" ] && command -v jq >/dev/null; then
