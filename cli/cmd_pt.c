@@ -36,22 +36,9 @@ struct pt_out {
 
 static const char *size_name(uint64_t size)
 {
-    switch (size) {
-    case 4096:
-        return "4K";
-    case 2ULL << 20:
-        return "2M";
-    case 4ULL << 20:
-        return "4M";
-    case 1ULL << 30:
-        return "1G";
-    case 512ULL << 30:
-        return "512G";
-    case 1ULL << 48:
-        return "256T";
-    default:
-        return "-";
-    }
+    const char *name = pt_page_size_name(size);
+
+    return name ? name : "-";
 }
 
 static void text_range(struct pt_out *o, const struct pt_range *r)

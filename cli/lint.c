@@ -23,18 +23,9 @@ const char *lint_kind_name(int kind)
 
 static const char *size_name(uint64_t size)
 {
-    switch (size) {
-    case 4096:
-        return "4K";
-    case 2ULL << 20:
-        return "2M";
-    case 4ULL << 20:
-        return "4M";
-    case 1ULL << 30:
-        return "1G";
-    default:
-        return "?";
-    }
+    const char *name = pt_page_size_name(size);
+
+    return name ? name : "?";
 }
 
 /* The level a finding's listed entries come from. */

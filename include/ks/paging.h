@@ -177,6 +177,13 @@ const char *pt_level_name(enum pt_mode mode, int level);
 const char *pt_verdict_name(enum pt_verdict verdict);
 
 /*
+ * The size an entry maps, as text: "4K", "2M", "4M" (32-bit PSE), "1G",
+ * "512G" (a whole PML4E), "256T" (a whole PML5E); NULL for any other size.
+ * Static strings.
+ */
+const char *pt_page_size_name(uint64_t size);
+
+/*
  * Whether (c) is a state KVM would accept: CR0.PG needs CR0.PE; EFER.LME
  * with CR0.PG needs CR4.PAE and EFER.LMA; EFER.LMA needs EFER.LME and CR0.PG
  * (kvm_is_valid_cr0, kvm_is_valid_sregs).

@@ -48,6 +48,26 @@ const char *pt_level_name(enum pt_mode mode, int level)
     return names[level];
 }
 
+const char *pt_page_size_name(uint64_t size)
+{
+    switch (size) {
+    case 4096:
+        return "4K";
+    case 2ULL << 20:
+        return "2M";
+    case 4ULL << 20:
+        return "4M";
+    case 1ULL << 30:
+        return "1G";
+    case 512ULL << 30:
+        return "512G";
+    case 1ULL << 48:
+        return "256T";
+    default:
+        return NULL;
+    }
+}
+
 const char *pt_verdict_name(enum pt_verdict verdict)
 {
     switch (verdict) {
